@@ -1,0 +1,79 @@
+"""Every evaluated structure, Boltzmann weights, and weighted draws of the training buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ReplayBuffer", "boltzmann_weights", "effective_sample_size", "weighted_draw"]
+
+
+def boltzmann_weights(energies: np.ndarray, kT: float) -> np.ndarray:
+    """exp(-(E - E_min) / kT), normalised to sum 1; energies and kT in eV, any offset or sign."""
+    if kT <= 0:
+        raise ValueError(f"kT must be positive (eV), got {kT}")
+    energies = np.asarray(energies, dtype=float)
+    weights = np.exp(-(energies - energies.min()) / kT)
+    return weights / weights.sum()
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size (sum w)^2 / sum w^2."""
+    weights = np.asarray(weights, dtype=float)
+    return float(weights.sum() ** 2 / (weights**2).sum())
+
+
+def weighted_draw(weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of ``size`` items drawn without replacement with probabilities ~ ``weights``.
+
+    Efraimidis-Spirakis: keep the largest keys u^(1/w), compared as log(u) / w so that
+    tiny weights neither underflow nor tie; zero weights are drawn last.
+    """
+    weights = np.asarray(weights, dtype=float)
+    size = min(size, len(weights))
+    with np.errstate(divide="ignore", over="ignore"):
+        keys = np.log(rng.random(len(weights))) / weights
+    return np.argsort(-keys, kind="stable")[:size]
+
+
+class ReplayBuffer:
+    """All evaluated structures: free-atom positions (Å), energies (eV), free-atom forces (eV/Å)."""
+
+    def __init__(self, n_free: int):
+        self.n_free = n_free
+        self._positions: list[np.ndarray] = []
+        self._forces: list[np.ndarray] = []
+        self._energies: list[float] = []
+        self._stages: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._energies)
+
+    def add(self, positions: np.ndarray, energy: float, forces: np.ndarray, stage: int) -> None:
+        self._positions.append(np.asarray(positions, dtype=float).reshape(self.n_free, 3))
+        self._forces.append(np.asarray(forces, dtype=float).reshape(self.n_free, 3))
+        self._energies.append(float(energy))
+        self._stages.append(int(stage))
+
+    @property
+    def positions(self) -> np.ndarray:
+        return np.array(self._positions).reshape(-1, self.n_free, 3)
+
+    @property
+    def forces(self) -> np.ndarray:
+        return np.array(self._forces).reshape(-1, self.n_free, 3)
+
+    @property
+    def energies(self) -> np.ndarray:
+        return np.array(self._energies)
+
+    @property
+    def stages(self) -> np.ndarray:
+        return np.array(self._stages, dtype=int)
+
+    def draw(self, kT: float, size: int, rng: np.random.Generator):
+        """A training buffer: (indices, their normalised Boltzmann weights) at ``kT`` (eV)."""
+        if len(self) == 0:
+            raise ValueError("the replay buffer is empty: no structure has been evaluated yet")
+        weights = boltzmann_weights(self.energies, kT)
+        chosen = weighted_draw(weights, size, rng)
+        return chosen, weights[chosen] / weights[chosen].sum()

@@ -1,0 +1,1 @@
+"""Variance-exploding diffusion: the SDE, the reverse-time sampler and the loss."""

@@ -1,0 +1,1 @@
+"""The equivariant score network over free atoms and a static template."""

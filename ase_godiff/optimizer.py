@@ -1,0 +1,261 @@
+"""GODiffOptimizer: the GO-Diff search loop behind an ASE-style optimizer interface.
+
+Each stage samples structures by reverse diffusion, rejects those with atoms too close,
+evaluates the rest with the calculator, keeps every evaluated structure, draws a training
+buffer by Boltzmann weights at the stage's kT and trains the score model on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.io.trajectory import Trajectory
+
+from .buffer import ReplayBuffer, effective_sample_size, boltzmann_weights
+from .diffusion.sampler import reverse_diffusion
+from .diffusion.sde import VESDE
+from .evaluate import evaluate
+from .nn.graph import TemplateEnvironment
+from .nn.score import ScoreNetConfig, ScoreNetwork
+from .schedule import ExponentialSchedule
+from .settings import SearchSettings
+from .space import Box, SearchSpace
+from .train import TrainingData, train_stage
+
+__all__ = ["GODiffOptimizer"]
+
+log = logging.getLogger(__name__)
+
+SAMPLING_CHUNK = 128  # structures denoised together; bounds memory for large systems
+DTYPE = torch.float32
+
+
+class GODiffOptimizer:
+    """Global optimisation of the free atoms of ``atoms`` by GO-Diff (arXiv 2510.13448).
+
+    Args:
+        atoms: template atoms fixed by ``FixAtoms`` plus the free atoms to place.
+        calc: any ASE calculator; one call per evaluated structure.
+        settings: a :class:`SearchSettings`; keyword ``overrides`` change single fields
+            (e.g. ``stages=10``).
+        network: the score network's architecture.
+        box: the generation box (:class:`Box`); default: see :class:`SearchSpace`.
+        seed: the one seed of every random draw; same seed, same result on a CPU.
+        logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
+        trajectory: a path; every evaluated structure is appended with its energy and forces.
+    """
+
+    def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
+                 network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
+                 logfile=None, trajectory: str | None = None, **overrides):
+        self.settings = (settings or SearchSettings()).with_overrides(**overrides)
+        self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
+        if calc is None:
+            raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt")
+        self.calc = calc
+        self.seed = int(seed)
+        numpy_seed, torch_seed = np.random.SeedSequence(self.seed).spawn(2)
+        self.rng = np.random.default_rng(numpy_seed)
+        self.generator = torch.Generator().manual_seed(int(torch_seed.generate_state(1)[0]))
+        self.network_config = network or ScoreNetConfig()
+        with torch.random.fork_rng():
+            torch.manual_seed(self.seed)
+            self.model = ScoreNetwork(self.network_config).eval()
+        self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff, DTYPE)
+        self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long)
+        s = self.settings
+        self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
+        self.schedule = ExponentialSchedule(s.kT_start, s.kT_end, s.stages)
+        self.torch_optimizer = torch.optim.AdamW(self.model.parameters(), lr=s.learning_rate)
+        self.buffer = ReplayBuffer(self.space.n_free)
+        self.stage = 0
+        self.nevaluations = 0
+        self.nrejected = 0
+        self.failures: list[dict] = []
+        self.model_trained = False
+        self._best: Atoms | None = None
+        self._observers: list[tuple] = []
+        self._logfile, self._owns_logfile = _open_logfile(logfile)
+        self._trajectory_path = trajectory
+        self._trajectory: Trajectory | None = None
+        self._header_written = False
+
+    # ------------------------------------------------------------------ ASE contract
+    def attach(self, function: Callable, interval: int = 1, *args, **kwargs) -> None:
+        """Call ``function(*args, **kwargs)`` after every ``interval``-th stage."""
+        if not callable(function):
+            function = function.write
+        self._observers.append((function, interval, args, kwargs))
+
+    def irun(self, steps: int | None = None, max_evaluations: int | None = None):
+        """Run stages, yielding after each whether the run has ended.
+
+        Args:
+            steps: at most this many stages (default: to the end of the schedule).
+            max_evaluations: stop once this many calculator calls have been made; the
+                last stage is shortened so the count is never exceeded.
+        """
+        remaining = self.settings.stages - self.stage
+        if steps is not None:
+            remaining = min(remaining, steps)
+        for done_stages in range(1, remaining + 1):
+            budget = None if max_evaluations is None else max_evaluations - self.nevaluations
+            if budget is not None and budget <= 0:
+                break
+            self.step(max_samples=budget)
+            over_budget = max_evaluations is not None and self.nevaluations >= max_evaluations
+            yield done_stages == remaining or over_budget
+            if over_budget:
+                break
+
+    def run(self, steps: int | None = None, max_evaluations: int | None = None) -> Atoms:
+        """Run the search; returns the lowest-energy structure found (energy and forces attached)."""
+        for _ in self.irun(steps=steps, max_evaluations=max_evaluations):
+            pass
+        return self.get_minimum()[1]
+
+    def get_minimum(self) -> tuple[float, Atoms]:
+        """(energy in eV, structure) of the best evaluated structure."""
+        if self._best is None:
+            detail = f" (first failure: {self.failures[0]['error']})" if self.failures else ""
+            raise RuntimeError(f"no structure has been evaluated successfully yet{detail}")
+        return self._best.get_potential_energy(), _copy_with_results(self._best)
+
+    def todict(self) -> dict:
+        return {
+            "type": "optimization",
+            "optimizer": type(self).__name__,
+            "seed": self.seed,
+            "settings": self.settings.to_dict(),
+            "network": self.network_config.to_dict(),
+            "box": {"corner": self.space.box.corner.tolist(), "vectors": self.space.box.vectors.tolist()},
+        }
+
+    def close(self) -> None:
+        if self._trajectory is not None:
+            self._trajectory.close()
+            self._trajectory = None
+        if self._owns_logfile and self._logfile is not None:
+            self._logfile.close()
+            self._logfile = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ one stage
+    def step(self, max_samples: int | None = None) -> None:
+        """One stage: sample, reject, evaluate, record, draw the buffer, train."""
+        s = self.settings
+        kT = self.schedule.kT(self.stage)
+        started = time.perf_counter()
+        n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
+        energies = []
+        rejected = failed = 0
+        for free_positions in self.sample(n_samples):
+            if self.space.too_close(free_positions):
+                rejected += 1
+                continue
+            result = evaluate(self.space.to_atoms(free_positions), self.calc)
+            self.nevaluations += 1
+            if not result.ok:
+                failed += 1
+                self.failures.append({"stage": self.stage, "evaluation": self.nevaluations,
+                                      "error": result.error})
+                continue
+            self._record(free_positions, result.atoms)
+            energies.append(result.energy)
+        self.nrejected += rejected
+        if len(self.buffer) and s.train_steps:
+            self._train(kT)
+        self._log_stage(kT, energies, rejected, failed, time.perf_counter() - started)
+        self.stage += 1
+        self._call_observers()
+
+    def sample(self, n_samples: int) -> np.ndarray:
+        """Free positions (n_samples, n_free, 3) in Å: reverse diffusion, or the prior before training."""
+        prior = self.space.sample_prior(n_samples, self.rng)
+        if not self.model_trained:
+            return prior
+        chunks = [self._denoise(torch.as_tensor(prior[i:i + SAMPLING_CHUNK], dtype=DTYPE))
+                  for i in range(0, n_samples, SAMPLING_CHUNK)]
+        return np.concatenate(chunks).astype(float) if chunks else prior
+
+    # ------------------------------------------------------------------ internals
+    def _denoise(self, x: torch.Tensor) -> torch.Tensor:
+        def score(x, t):
+            return self.model(x, self.sde.sigma(t).expand(len(x)), self.env, self.numbers)
+
+        def project(x):
+            return torch.as_tensor(self.space.confine(x.double().numpy()), dtype=DTYPE)
+
+        s = self.settings
+        return reverse_diffusion(score, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
+                                 generator=self.generator, project=project).numpy()
+
+    def _train(self, kT: float) -> None:
+        s = self.settings
+        chosen, weights = self.buffer.draw(kT, s.buffer_size, self.rng)
+        data = TrainingData(torch.as_tensor(self.buffer.positions[chosen], dtype=DTYPE),
+                            torch.as_tensor(weights, dtype=DTYPE))
+        self.last_loss = train_stage(self.model, self.torch_optimizer, data, sde=self.sde,
+                                     env=self.env, numbers=self.numbers, steps=s.train_steps,
+                                     batch_size=s.batch_size, t_min=s.t_min,
+                                     grad_clip=s.grad_clip, generator=self.generator)
+        self.model_trained = True
+
+    def _record(self, free_positions: np.ndarray, atoms: Atoms) -> None:
+        energy = atoms.get_potential_energy()
+        forces = atoms.get_forces()[self.space.free_indices]
+        self.buffer.add(free_positions, energy, forces, self.stage)
+        if self._trajectory_path is not None:
+            if self._trajectory is None:
+                self._trajectory = Trajectory(self._trajectory_path, "w")
+            self._trajectory.write(atoms)
+        if self._best is None or energy < self._best.get_potential_energy():
+            self._best = atoms
+
+    def _log_stage(self, kT, energies, rejected, failed, seconds) -> None:
+        ess = effective_sample_size(boltzmann_weights(self.buffer.energies, kT)) if len(self.buffer) else 0.0
+        best = self._best.get_potential_energy() if self._best is not None else float("nan")
+        mean = float(np.mean(energies)) if energies else float("nan")
+        log.info("stage %d kT %.4g eV: %d evaluations, best %.4f eV", self.stage, kT,
+                 self.nevaluations, best)
+        if self._logfile is None:
+            return
+        if not self._header_written:
+            self._logfile.write(f"{'':8s}{'stage':>6s} {'kT/eV':>8s} {'evals':>7s} {'rejected':>8s} "
+                                f"{'failed':>6s} {'best/eV':>12s} {'mean/eV':>12s} {'ESS':>7s} {'time/s':>7s}\n")
+            self._header_written = True
+        self._logfile.write(f"GODiff: {self.stage:6d} {kT:8.4f} {self.nevaluations:7d} {rejected:8d} "
+                            f"{failed:6d} {best:12.4f} {mean:12.4f} {ess:7.1f} {seconds:7.1f}\n")
+        self._logfile.flush()
+
+    def _call_observers(self) -> None:
+        for function, interval, args, kwargs in self._observers:
+            if self.stage % interval == 0:
+                function(*args, **kwargs)
+
+
+def _open_logfile(logfile):
+    if logfile is None:
+        return None, False
+    if logfile == "-":
+        return sys.stdout, False
+    if hasattr(logfile, "write"):
+        return logfile, False
+    return open(logfile, "a"), True
+
+
+def _copy_with_results(atoms: Atoms) -> Atoms:
+    copy = atoms.copy()
+    copy.calc = atoms.calc.__class__(copy, **atoms.calc.results)
+    return copy

@@ -1,0 +1,59 @@
+"""Search settings: one dataclass, validated, with defaults planned for a 2-core CPU."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["SearchSettings"]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Everything the GO-Diff loop needs besides the system and the network.
+
+    Temperatures kT in eV, noise scales in Å. The paper's values, where ours differ:
+    8,000 training steps per stage at learning rate 1e-4 and 500 reverse steps (a GPU
+    budget); ours reach the same structures on a CPU with fewer, larger steps
+    (``docs/benchmarks.md``).
+    """
+
+    stages: int = 20
+    samples_per_stage: int = 128
+    buffer_size: int = 64
+    kT_start: float = 5.0
+    kT_end: float = 0.02
+    train_steps: int = 300
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    grad_clip: float = 10.0
+    sampling_steps: int = 200
+    t_min: float = 0.005
+    sigma_min: float = 0.01
+    sigma_max: float = 5.0
+    noise_schedule: str = "linear"
+    min_distance_ratio: float = 0.5
+
+    def __post_init__(self):
+        positive = ("stages", "samples_per_stage", "buffer_size", "batch_size", "sampling_steps")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.train_steps < 0:
+            raise ValueError(f"train_steps must be >= 0, got {self.train_steps}")
+        if self.kT_start <= 0 or self.kT_end <= 0:
+            raise ValueError("kT_start and kT_end must be positive temperatures in eV")
+        if not 0.0 < self.t_min < 1.0:
+            raise ValueError("t_min must lie in (0, 1)")
+        if self.learning_rate <= 0:
+            raise ValueError("learning_rate must be positive")
+
+    def with_overrides(self, **overrides) -> "SearchSettings":
+        """A copy with some fields changed; an unknown name is a ValueError listing the known ones."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown search setting(s) {unknown}: known are {sorted(known)}")
+        return replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

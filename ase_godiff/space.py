@@ -1,0 +1,217 @@
+"""The search space: a fixed template, the free atoms to place, and the generation box.
+
+The atoms fixed by :class:`ase.constraints.FixAtoms` form the template; every other atom
+is free and is placed by the search (its symbol matters, its position does not).
+The generation box is a parallelepiped ``corner + u @ vectors`` with ``u`` in [0, 1]^3
+(distances in Å), as in AGOX's confinement cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase.constraints import FixAtoms
+from ase.data import chemical_symbols, covalent_radii
+from ase.geometry import get_distances
+
+__all__ = ["Box", "SearchSpace", "slab_box"]
+
+SLAB_BOX_Z = (1.0, 6.0)  # Å above the template's highest atom (the paper's box)
+MAX_ATOMIC_NUMBER = 100
+
+
+@dataclass(frozen=True)
+class Box:
+    """A generation box ``corner + u @ vectors``, ``u`` in [0, 1]^3; rows of ``vectors`` in Å."""
+
+    corner: np.ndarray
+    vectors: np.ndarray
+
+    def __post_init__(self):
+        corner = np.asarray(self.corner, dtype=float).reshape(3)
+        vectors = np.asarray(self.vectors, dtype=float).reshape(3, 3)
+        if not np.all(np.isfinite(vectors)) or abs(np.linalg.det(vectors)) < 1e-6:
+            raise ValueError(
+                "the generation box is empty (its vectors span no volume): give three "
+                "non-coplanar box vectors in Å"
+            )
+        object.__setattr__(self, "corner", corner)
+        object.__setattr__(self, "vectors", vectors)
+
+    @classmethod
+    def from_bounds(cls, lower, upper) -> "Box":
+        """An axis-aligned box between two corners (Å)."""
+        lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+        if np.any(upper <= lower):
+            raise ValueError(
+                f"the generation box is empty: upper {upper.tolist()} must exceed lower "
+                f"{lower.tolist()} on every axis"
+            )
+        return cls(lower, np.diag(upper - lower))
+
+    def to_fractional(self, positions: np.ndarray) -> np.ndarray:
+        return (positions - self.corner) @ np.linalg.inv(self.vectors)
+
+    def to_cartesian(self, fractional: np.ndarray) -> np.ndarray:
+        return self.corner + fractional @ self.vectors
+
+
+def slab_box(atoms: Atoms, z_range: tuple[float, float] = SLAB_BOX_Z) -> Box:
+    """The whole cell in x, y and z in [z_max + z_range[0], z_max + z_range[1]] Å.
+
+    z_max is the highest fixed atom (the highest atom when none is fixed).
+    """
+    cell = np.asarray(atoms.cell.array, dtype=float)
+    if abs(np.dot(cell[0], cell[2])) > 1e-6 or abs(np.dot(cell[1], cell[2])) > 1e-6:
+        raise ValueError(
+            "a slab box needs the third cell vector normal to the surface: give box= explicitly"
+        )
+    if z_range[1] <= z_range[0]:
+        raise ValueError(f"the generation box is empty: z range {z_range} must increase (Å)")
+    fixed = _fixed_indices(atoms)
+    top = atoms.positions[fixed if len(fixed) else slice(None), 2].max()
+    corner = np.array([0.0, 0.0, top + z_range[0]])
+    return Box(corner, np.array([cell[0], cell[1], [0.0, 0.0, z_range[1] - z_range[0]]]))
+
+
+class SearchSpace:
+    """The template, the free atoms and the box; minimum-image geometry of the cell.
+
+    Args:
+        atoms: template atoms fixed by ``FixAtoms`` plus the free atoms to place.
+        box: where free atoms are generated; default: the whole cell in x, y and
+            z in [z_max + 1, z_max + 6] Å above a slab, a cube sized from the covalent
+            radii around the cell centre for a cluster.
+        min_distance_ratio: structures with two atoms closer than this fraction of the
+            sum of their covalent radii are rejected before evaluation.
+    """
+
+    def __init__(self, atoms: Atoms, *, box: Box | None = None, min_distance_ratio: float = 0.5):
+        fixed = _fixed_indices(atoms)
+        free = np.setdiff1d(np.arange(len(atoms)), fixed)
+        if len(free) == 0:
+            raise ValueError(
+                "all atoms are fixed: add the atoms to place (e.g. atoms += Atoms('Pt7')) "
+                "without a FixAtoms constraint on them"
+            )
+        numbers = atoms.get_atomic_numbers()
+        unknown = sorted({int(z) for z in numbers if not 1 <= z <= MAX_ATOMIC_NUMBER})
+        if unknown:
+            raise ValueError(
+                f"unknown element(s) with atomic number {unknown}: give real chemical symbols "
+                f"(H to {chemical_symbols[MAX_ATOMIC_NUMBER]})"
+            )
+        if not 0.0 <= min_distance_ratio < 2.0:
+            raise ValueError("min_distance_ratio must lie in [0, 2): a fraction of covalent bond length")
+        self.atoms = atoms.copy()
+        self.atoms.calc = None
+        self.template_indices = fixed
+        self.free_indices = free
+        self.pbc = np.asarray(atoms.pbc, dtype=bool)
+        self.cell = np.asarray(atoms.cell.array, dtype=float)
+        if self.pbc.any() and abs(np.linalg.det(self.cell)) < 1e-6:
+            raise ValueError("a periodic system needs a full 3D cell: set atoms.cell (vacuum along z)")
+        self.box = box if box is not None else self._default_box()
+        self.min_distance_ratio = float(min_distance_ratio)
+        self._periodic_box_axes = self._box_axes_spanning_cell()
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def template_positions(self) -> np.ndarray:
+        return self.atoms.positions[self.template_indices]
+
+    @property
+    def template_numbers(self) -> np.ndarray:
+        return self.atoms.numbers[self.template_indices]
+
+    @property
+    def free_numbers(self) -> np.ndarray:
+        return self.atoms.numbers[self.free_indices]
+
+    @property
+    def n_free(self) -> int:
+        return len(self.free_indices)
+
+    @property
+    def is_cluster(self) -> bool:
+        return len(self.template_indices) == 0 and not self.pbc.any()
+
+    # ------------------------------------------------------------------ geometry
+    def sample_prior(self, n_structures: int, rng: np.random.Generator) -> np.ndarray:
+        """Free-atom positions uniform in the box, shape (n_structures, n_free, 3), Å."""
+        u = rng.random((n_structures, self.n_free, 3))
+        return self.box.to_cartesian(u)
+
+    def confine(self, positions: np.ndarray) -> np.ndarray:
+        """Wrap along box axes that span a periodic cell axis; clip onto the box otherwise."""
+        u = self.box.to_fractional(positions)
+        periodic = self._periodic_box_axes
+        u[..., periodic] %= 1.0
+        u[..., ~periodic] = np.clip(u[..., ~periodic], 0.0, 1.0)
+        return self.box.to_cartesian(u)
+
+    def wrap(self, positions: np.ndarray) -> np.ndarray:
+        """Wrap positions into the cell along its periodic axes (Å)."""
+        if not self.pbc.any():
+            return positions
+        frac = positions @ np.linalg.inv(self.cell)
+        frac[..., self.pbc] %= 1.0
+        return frac @ self.cell
+
+    def too_close(self, free_positions: np.ndarray) -> bool:
+        """Whether two atoms of one structure are closer than the distance limit (minimum image)."""
+        atoms = self.to_atoms(free_positions)
+        radii = covalent_radii[atoms.numbers]
+        free = self.free_indices
+        _, dist = get_distances(atoms.positions[free], atoms.positions, cell=self.cell, pbc=self.pbc)
+        limit = self.min_distance_ratio * (radii[free][:, None] + radii[None, :])
+        dist[np.arange(len(free)), free] = np.inf
+        return bool(np.any(dist < limit))
+
+    def to_atoms(self, free_positions: np.ndarray) -> Atoms:
+        """The full structure (input order and constraints) with the given free positions."""
+        atoms = self.atoms.copy()
+        atoms.positions[self.free_indices] = free_positions
+        return atoms
+
+    def free_positions_of(self, atoms: Atoms) -> np.ndarray:
+        return atoms.positions[self.free_indices].copy()
+
+    # ------------------------------------------------------------------ defaults
+    def _default_box(self) -> Box:
+        if self.pbc[0] and self.pbc[1] and not self.pbc[2]:
+            return slab_box(self.atoms)
+        if not self.pbc.any():
+            radii = covalent_radii[self.free_numbers]
+            side = max(4.0, 2.0 * radii.mean() * 2.0 * len(radii) ** (1.0 / 3.0))
+            if len(self.template_indices):
+                centre = self.template_positions.mean(axis=0)
+            elif abs(np.linalg.det(self.cell)) > 1e-6:
+                centre = self.cell.sum(axis=0) / 2.0
+            else:
+                centre = np.zeros(3)
+            return Box.from_bounds(centre - side / 2.0, centre + side / 2.0)
+        if self.pbc.all():
+            return Box(np.zeros(3), self.cell)
+        raise ValueError(
+            f"no default generation box for periodicity {self.pbc.tolist()}: give box= explicitly"
+        )
+
+    def _box_axes_spanning_cell(self) -> np.ndarray:
+        periodic = np.zeros(3, dtype=bool)
+        for i in range(3):
+            periodic[i] = any(
+                self.pbc[j] and np.allclose(self.box.vectors[i], self.cell[j], atol=1e-6)
+                for j in range(3)
+            )
+        return periodic
+
+
+def _fixed_indices(atoms: Atoms) -> np.ndarray:
+    fixed = set()
+    for constraint in atoms.constraints:
+        if isinstance(constraint, FixAtoms):
+            fixed.update(int(i) for i in constraint.get_indices())
+    return np.array(sorted(fixed), dtype=int)

@@ -1,0 +1,110 @@
+"""The GO-Diff paper's two benchmark tasks on EMT: systems, settings and success tests.
+
+Task A: a Pt adatom on stepped Pt (1 2 2); Task B: a Pt heptamer on Pt(111), whose global
+minimum is the centred hexagon (bond graph W7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase.build import fcc111, surface
+from ase.constraints import FixAtoms
+from ase.data import covalent_radii
+from ase.geometry import get_distances
+
+from .settings import SearchSettings
+from .space import slab_box
+
+__all__ = ["TASKS", "Task", "is_centred_hexagon", "is_step_adatom_minimum"]
+
+# Task A's global-minimum adatom site under EMT (Å, modulo the cell)
+STEP_ADATOM_SITE = np.array([2.737, 2.009, 6.343])
+STEP_SITE_TOLERANCE = 0.3  # Å
+BOND_FACTOR = 1.1  # bonds: closer than 1.1 x the sum of covalent radii
+
+
+def _fixed_template(template: Atoms, free: str) -> Atoms:
+    template.positions[:, 2] -= template.positions[:, 2].min()
+    template.pbc = (True, True, False)
+    template.set_constraint(FixAtoms(indices=range(len(template))))
+    return template + Atoms(free)
+
+
+def step_adatom_atoms() -> Atoms:
+    """Task A: ``surface('Pt', (1, 2, 2), 5, vacuum=8)`` fixed, plus one free Pt."""
+    return _fixed_template(surface("Pt", (1, 2, 2), 5, vacuum=8.0), "Pt")
+
+
+def heptamer_atoms() -> Atoms:
+    """Task B: ``fcc111('Pt', (6, 6, 2), vacuum=8)`` fixed, plus seven free Pt."""
+    return _fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Pt7")
+
+
+def bond_graph(atoms: Atoms, indices) -> np.ndarray:
+    """Adjacency matrix of ``indices``: a bond below 1.1 x the covalent-radius sum (minimum image)."""
+    indices = np.asarray(indices)
+    _, dist = get_distances(atoms.positions[indices], cell=atoms.cell, pbc=atoms.pbc)
+    radii = covalent_radii[atoms.numbers[indices]]
+    bonded = dist < BOND_FACTOR * (radii[:, None] + radii[None, :])
+    np.fill_diagonal(bonded, False)
+    return bonded
+
+
+def _spectrum(adjacency: np.ndarray) -> np.ndarray:
+    return np.sort(np.linalg.eigvalsh(adjacency.astype(float)))
+
+
+def _wheel_graph(n: int) -> np.ndarray:
+    """W_n: a hub bonded to every atom of a ring of n - 1."""
+    adjacency = np.zeros((n, n), dtype=bool)
+    ring = np.arange(1, n)
+    adjacency[0, ring] = adjacency[ring, 0] = True
+    adjacency[ring, np.roll(ring, 1)] = adjacency[np.roll(ring, 1), ring] = True
+    return adjacency
+
+
+W7_SPECTRUM = _spectrum(_wheel_graph(7))
+
+
+def is_centred_hexagon(atoms: Atoms, free_indices) -> bool:
+    """Task B's success test: the free atoms' bond graph is the wheel W7."""
+    return bool(np.allclose(_spectrum(bond_graph(atoms, free_indices)), W7_SPECTRUM, atol=1e-6))
+
+
+def is_step_adatom_minimum(atoms: Atoms, free_indices) -> bool:
+    """Task A's success test: the adatom lies within 0.3 Å of the GM site (minimum image in x, y)."""
+    position = atoms.positions[np.asarray(free_indices)[0]]
+    _, dist = get_distances(position, STEP_ADATOM_SITE, cell=atoms.cell, pbc=atoms.pbc)
+    return bool(dist.min() < STEP_SITE_TOLERANCE)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A benchmark: the system, the paper's budget as settings, and a success test."""
+
+    name: str
+    description: str
+    build: callable
+    settings: SearchSettings
+    success: callable
+    reference_energy: float  # eV, EMT global minimum
+    box_z: tuple[float, float]  # generation box above the template's top atom (Å)
+
+    def atoms_and_box(self):
+        atoms = self.build()
+        return atoms, slab_box(atoms, self.box_z)
+
+
+TASKS = {
+    "pt-step-adatom": Task(
+        "pt-step-adatom", "Task A: Pt adatom on stepped Pt(1 2 2), EMT", step_adatom_atoms,
+        SearchSettings(stages=10, samples_per_stage=32, buffer_size=16),
+        is_step_adatom_minimum, 5.5058, (0.0, 4.0)),
+    "pt111-heptamer": Task(
+        "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
+        SearchSettings(stages=20, samples_per_stage=128, buffer_size=64),
+        is_centred_hexagon, 24.9874, (1.0, 6.0)),
+}
