@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "evaluate_many"]
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +46,9 @@ def evaluate(atoms: Atoms, calc) -> Evaluation:
         return Evaluation(atoms, error="non-finite energy or forces")
     atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
     return Evaluation(atoms, energy, forces)
+
+
+def evaluate_many(structures: Sequence[Atoms], calc) -> Iterator[Evaluation]:
+    """Evaluate structures one by one, yielding each result (in input order) as soon as it exists."""
+    for atoms in structures:
+        yield evaluate(atoms, calc)

@@ -20,7 +20,7 @@ from ase.io.trajectory import Trajectory
 from .buffer import ReplayBuffer, effective_sample_size, boltzmann_weights
 from .diffusion.sampler import reverse_diffusion
 from .diffusion.sde import VESDE
-from .evaluate import evaluate
+from .evaluate import evaluate_many
 from .nn.graph import TemplateEnvironment
 from .nn.score import ScoreNetConfig, ScoreNetwork
 from .schedule import ExponentialSchedule
@@ -158,13 +158,15 @@ class GODiffOptimizer:
         kT = self.schedule.kT(self.stage)
         started = time.perf_counter()
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
-        energies = []
-        rejected = failed = 0
+        candidates, rejected = [], 0
         for free_positions in self.sample(n_samples):
             if self.space.too_close(free_positions):
                 rejected += 1
-                continue
-            result = evaluate(self.space.to_atoms(free_positions), self.calc)
+            else:
+                candidates.append(free_positions)
+        energies, failed = [], 0
+        structures = [self.space.to_atoms(x) for x in candidates]
+        for free_positions, result in zip(candidates, evaluate_many(structures, self.calc)):
             self.nevaluations += 1
             if not result.ok:
                 failed += 1
