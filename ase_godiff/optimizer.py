@@ -18,6 +18,7 @@ from ase import Atoms
 from ase.io.trajectory import Trajectory
 
 from .buffer import ReplayBuffer, effective_sample_size, boltzmann_weights
+from .diffusion.box import BoxGeometry
 from .diffusion.sampler import reverse_diffusion
 from .diffusion.sde import VESDE
 from .evaluate import evaluate_many
@@ -68,6 +69,7 @@ class GODiffOptimizer:
             torch.manual_seed(self.seed)
             self.model = ScoreNetwork(self.network_config).eval()
         self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff, DTYPE)
+        self.box = BoxGeometry.from_space(self.space, DTYPE)
         self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long)
         s = self.settings
         self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
@@ -160,7 +162,7 @@ class GODiffOptimizer:
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
         candidates, rejected = [], 0
         for free_positions in self.sample(n_samples):
-            if self.space.too_close(free_positions):
+            if not np.all(np.isfinite(free_positions)) or self.space.too_close(free_positions):
                 rejected += 1
             else:
                 candidates.append(free_positions)
@@ -173,7 +175,7 @@ class GODiffOptimizer:
                 self.failures.append({"stage": self.stage, "evaluation": self.nevaluations,
                                       "error": result.error})
                 continue
-            self._record(free_positions, result.atoms)
+            self._record(free_positions, result)
             energies.append(result.energy)
         self.nrejected += rejected
         if len(self.buffer) and s.train_steps:
@@ -196,28 +198,34 @@ class GODiffOptimizer:
         def score(x, t):
             return self.model(x, self.sde.sigma(t).expand(len(x)), self.env, self.numbers)
 
-        def project(x):
-            return torch.as_tensor(self.space.confine(x.double().numpy()), dtype=DTYPE)
+        def guidance(x, t):
+            return self.settings.guidance * (1.0 - t) * self.model.forces(
+                x, self.env, self.numbers, self.sde.sigma_min)
 
         s = self.settings
+        corrector = guidance if s.guidance > 0 and s.force_weight > 0 else None
         return reverse_diffusion(score, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
-                                 generator=self.generator, project=project).numpy()
+                                 generator=self.generator, project=self.box.confine,
+                                 corrector=corrector).numpy()
 
     def _train(self, kT: float) -> None:
         s = self.settings
         chosen, weights = self.buffer.draw(kT, s.buffer_size, self.rng)
         data = TrainingData(torch.as_tensor(self.buffer.positions[chosen], dtype=DTYPE),
-                            torch.as_tensor(weights, dtype=DTYPE))
+                            torch.as_tensor(weights, dtype=DTYPE),
+                            torch.as_tensor(self.buffer.positions, dtype=DTYPE),
+                            torch.as_tensor(_clip_norms(self.buffer.forces, s.force_clip), dtype=DTYPE))
         self.last_loss = train_stage(self.model, self.torch_optimizer, data, sde=self.sde,
-                                     env=self.env, numbers=self.numbers, steps=s.train_steps,
+                                     env=self.env, box=self.box, numbers=self.numbers,
+                                     steps=s.train_steps,
                                      batch_size=s.batch_size, t_min=s.t_min,
-                                     grad_clip=s.grad_clip, generator=self.generator)
+                                     grad_clip=s.grad_clip, generator=self.generator,
+                                     force_weight=s.force_weight)
         self.model_trained = True
 
-    def _record(self, free_positions: np.ndarray, atoms: Atoms) -> None:
-        energy = atoms.get_potential_energy()
-        forces = atoms.get_forces()[self.space.free_indices]
-        self.buffer.add(free_positions, energy, forces, self.stage)
+    def _record(self, free_positions: np.ndarray, result) -> None:
+        atoms, energy = result.atoms, result.energy
+        self.buffer.add(free_positions, energy, result.forces[self.space.free_indices], self.stage)
         if self._trajectory_path is not None:
             if self._trajectory is None:
                 self._trajectory = Trajectory(self._trajectory_path, "w")
@@ -245,6 +253,12 @@ class GODiffOptimizer:
         for function, interval, args, kwargs in self._observers:
             if self.stage % interval == 0:
                 function(*args, **kwargs)
+
+
+def _clip_norms(vectors: np.ndarray, limit: float) -> np.ndarray:
+    """Scale each row vector down to at most ``limit`` in norm."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors * np.minimum(1.0, limit / np.maximum(norms, 1e-12))
 
 
 def _open_logfile(logfile):

@@ -11,7 +11,10 @@ __all__ = ["SearchSettings"]
 class SearchSettings:
     """Everything the GO-Diff loop needs besides the system and the network.
 
-    Temperatures kT in eV, noise scales in Å. The paper's values, where ours differ:
+    Temperatures kT in eV, noise scales in Å. ``guidance`` (Å^2/eV) scales the
+    force-field corrector step alpha (1 - t) F_theta(x) after every reverse step (0: off);
+    the force head is fitted to every evaluated structure's forces, each atom's force
+    clipped to ``force_clip`` eV/Å. The paper's values, where ours differ:
     8,000 training steps per stage at learning rate 1e-4 and 500 reverse steps (a GPU
     budget); ours reach the same structures on a CPU with fewer, larger steps
     (``docs/benchmarks.md``).
@@ -30,8 +33,11 @@ class SearchSettings:
     t_min: float = 0.005
     sigma_min: float = 0.01
     sigma_max: float = 5.0
-    noise_schedule: str = "linear"
+    noise_schedule: str = "geometric"
     min_distance_ratio: float = 0.5
+    guidance: float = 0.2
+    force_weight: float = 1.0
+    force_clip: float = 5.0
 
     def __post_init__(self):
         positive = ("stages", "samples_per_stage", "buffer_size", "batch_size", "sampling_steps")
@@ -44,6 +50,8 @@ class SearchSettings:
             raise ValueError("kT_start and kT_end must be positive temperatures in eV")
         if not 0.0 < self.t_min < 1.0:
             raise ValueError("t_min must lie in (0, 1)")
+        if self.guidance < 0 or self.force_weight < 0 or self.force_clip <= 0:
+            raise ValueError("guidance and force_weight must be >= 0 and force_clip > 0 (eV/Å)")
         if self.learning_rate <= 0:
             raise ValueError("learning_rate must be positive")
 

@@ -115,7 +115,7 @@ class SearchSpace:
             raise ValueError("a periodic system needs a full 3D cell: set atoms.cell (vacuum along z)")
         self.box = box if box is not None else self._default_box()
         self.min_distance_ratio = float(min_distance_ratio)
-        self._periodic_box_axes = self._box_axes_spanning_cell()
+        self.periodic_box_axes = self._box_axes_spanning_cell()
 
     # ------------------------------------------------------------------ properties
     @property
@@ -143,22 +143,6 @@ class SearchSpace:
         """Free-atom positions uniform in the box, shape (n_structures, n_free, 3), Å."""
         u = rng.random((n_structures, self.n_free, 3))
         return self.box.to_cartesian(u)
-
-    def confine(self, positions: np.ndarray) -> np.ndarray:
-        """Wrap along box axes that span a periodic cell axis; clip onto the box otherwise."""
-        u = self.box.to_fractional(positions)
-        periodic = self._periodic_box_axes
-        u[..., periodic] %= 1.0
-        u[..., ~periodic] = np.clip(u[..., ~periodic], 0.0, 1.0)
-        return self.box.to_cartesian(u)
-
-    def wrap(self, positions: np.ndarray) -> np.ndarray:
-        """Wrap positions into the cell along its periodic axes (Å)."""
-        if not self.pbc.any():
-            return positions
-        frac = positions @ np.linalg.inv(self.cell)
-        frac[..., self.pbc] %= 1.0
-        return frac @ self.cell
 
     def too_close(self, free_positions: np.ndarray) -> bool:
         """Whether two atoms of one structure are closer than the distance limit (minimum image)."""

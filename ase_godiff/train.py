@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .diffusion.box import BoxGeometry
 from .diffusion.loss import weighted_dsm_loss
 from .diffusion.sde import VESDE
 from .nn.graph import TemplateEnvironment
@@ -16,10 +17,17 @@ __all__ = ["TrainingData", "train_stage"]
 
 @dataclass
 class TrainingData:
-    """A stage's training buffer: free positions (N, n, 3) in Å and Boltzmann weights (N,)."""
+    """A stage's training data.
+
+    ``positions`` (N, n, 3) Å and ``weights`` (N,): the Boltzmann-drawn buffer for the score;
+    ``force_positions`` (M, n, 3) Å and ``forces`` (M, n, 3) eV/Å: every evaluated
+    structure, for the force head (None: no force training).
+    """
 
     positions: torch.Tensor
     weights: torch.Tensor
+    force_positions: torch.Tensor | None = None
+    forces: torch.Tensor | None = None
 
 
 def train_stage(
@@ -29,14 +37,21 @@ def train_stage(
     *,
     sde: VESDE,
     env: TemplateEnvironment,
+    box: BoxGeometry,
     numbers: torch.Tensor,
     steps: int,
     batch_size: int,
     t_min: float,
     grad_clip: float,
     generator: torch.Generator,
+    force_weight: float = 1.0,
 ) -> float:
-    """Minimise the Boltzmann-weighted denoising loss for ``steps`` steps; returns the mean loss."""
+    """Minimise the Boltzmann-weighted denoising loss for ``steps`` steps; returns the mean loss.
+
+    With force data, the force head is fitted too (mean squared error, (eV/Å)^2, times
+    ``force_weight``). Noisy positions are reflected and wrapped into the generation box, as in sampling; the
+    target is the nearest-image displacement from the clean structure.
+    """
     model.train()
     n_data = data.positions.shape[0]
     total = 0.0
@@ -45,9 +60,16 @@ def train_stage(
         x0 = data.positions[index]
         t = t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator)
         sigma = sde.sigma(t)
-        xt, z = sde.perturb(x0, t[:, None, None], generator)
-        score = model(env.wrap(xt), sigma, env, numbers)
+        xt, _ = sde.perturb(x0, t[:, None, None], generator)
+        xt = box.confine(xt)
+        z = box.displacement(xt, x0) / sigma[:, None, None]
+        score = model(xt, sigma, env, numbers)
         loss = weighted_dsm_loss(score, z, sigma[:, None, None], data.weights[index])
+        if data.forces is not None and force_weight > 0:
+            index = torch.randint(len(data.forces), (min(batch_size, len(data.forces)),),
+                                  generator=generator)
+            predicted = model.forces(data.force_positions[index], env, numbers, sde.sigma_min)
+            loss = loss + force_weight * ((predicted - data.forces[index]) ** 2).sum(-1).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
