@@ -195,18 +195,16 @@ class GODiffOptimizer:
 
     # ------------------------------------------------------------------ internals
     def _denoise(self, x: torch.Tensor) -> torch.Tensor:
-        def score(x, t):
-            return self.model(x, self.sde.sigma(t).expand(len(x)), self.env, self.numbers)
-
-        def guidance(x, t):
-            return self.settings.guidance * (1.0 - t) * self.model.forces(
-                x, self.env, self.numbers, self.sde.sigma_min)
-
         s = self.settings
-        corrector = guidance if s.guidance > 0 and s.force_weight > 0 else None
-        return reverse_diffusion(score, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
+        guided = s.guidance > 0 and s.force_weight > 0
+
+        def model_fn(x, t):
+            score, forces = self.model(x, self.sde.sigma(t).expand(len(x)), self.env, self.numbers)
+            return (score, forces) if guided else score
+
+        return reverse_diffusion(model_fn, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
                                  generator=self.generator, project=self.box.confine,
-                                 corrector=corrector).numpy()
+                                 guidance=s.guidance if guided else 0.0).numpy()
 
     def _train(self, kT: float) -> None:
         s = self.settings

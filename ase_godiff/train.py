@@ -63,13 +63,17 @@ def train_stage(
         xt, _ = sde.perturb(x0, t[:, None, None], generator)
         xt = box.confine(xt)
         z = box.displacement(xt, x0) / sigma[:, None, None]
-        score = model(xt, sigma, env, numbers)
-        loss = weighted_dsm_loss(score, z, sigma[:, None, None], data.weights[index])
-        if data.forces is not None and force_weight > 0:
-            index = torch.randint(len(data.forces), (min(batch_size, len(data.forces)),),
-                                  generator=generator)
-            predicted = model.forces(data.force_positions[index], env, numbers, sde.sigma_min)
-            loss = loss + force_weight * ((predicted - data.forces[index]) ** 2).sum(-1).mean()
+        if data.forces is None or force_weight == 0:
+            score, _ = model(xt, sigma, env, numbers)
+            loss = weighted_dsm_loss(score, z, sigma[:, None, None], data.weights[index])
+        else:
+            f_index = torch.randint(len(data.forces), (len(index),), generator=generator)
+            f_sigma = sde.sigma(t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator))
+            score, forces = model(torch.cat([xt, data.force_positions[f_index]]),
+                                  torch.cat([sigma, f_sigma]), env, numbers)
+            loss = weighted_dsm_loss(score[:len(index)], z, sigma[:, None, None], data.weights[index])
+            force_error = ((forces[len(index):] - data.forces[f_index]) ** 2).sum(-1).mean()
+            loss = loss + force_weight * force_error
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

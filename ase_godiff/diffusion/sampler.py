@@ -1,8 +1,8 @@
-"""Reverse-time Euler-Maruyama sampling of the VE-SDE with an optional corrector."""
+"""Reverse-time Euler-Maruyama sampling of the VE-SDE, with optional force-field guidance."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Union
 
 import torch
 
@@ -10,14 +10,14 @@ from .sde import VESDE
 
 __all__ = ["reverse_diffusion"]
 
-ScoreFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+ModelFn = Callable[[torch.Tensor, torch.Tensor],
+                   Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]]
 Projection = Callable[[torch.Tensor], torch.Tensor]
-Corrector = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @torch.no_grad()
 def reverse_diffusion(
-    score_fn: ScoreFn,
+    model_fn: ModelFn,
     sde: VESDE,
     x_init: torch.Tensor,
     *,
@@ -25,33 +25,35 @@ def reverse_diffusion(
     t_min: float,
     generator: torch.Generator | None = None,
     project: Projection | None = None,
-    corrector: Corrector | None = None,
+    guidance: float = 0.0,
 ) -> torch.Tensor:
     """Integrate the reverse SDE from t = 1 down to ``t_min``.
 
     Args:
-        score_fn: ``score_fn(x, t)`` -> grad_x log p_t(x), same shape as ``x`` (1/Å).
+        model_fn: ``model_fn(x, t)`` -> the score grad_x log p_t(x) (1/Å), or a pair
+            (score, forces in eV/Å) read at the same ``x``.
         x_init: samples of the prior at t = 1.
         steps: number of reverse steps; the last one adds no noise (it returns the mean).
         project: maps positions back into the generation box after every step.
-        corrector: ``corrector(x, t)`` -> a displacement (Å) added after every step,
-            e.g. force-field guidance.
+        guidance: alpha in Å^2/eV; each step also moves x by alpha (1 - t) F(x)
+            (force-field guidance, arXiv 2510.13448); needs ``model_fn`` to return forces.
     """
     if steps < 1:
         raise ValueError("the sampler needs at least one reverse step")
     times = torch.linspace(1.0, t_min, steps + 1, dtype=x_init.dtype)
     x = x_init.clone()
     for i in range(steps):
-        t, dt = times[i], times[i] - times[i + 1]
-        g2 = sde.g2(t)
-        x = x + g2 * score_fn(x, t) * dt
+        t, t_next = times[i], times[i + 1]
+        output = model_fn(x, t)
+        score, forces = output if isinstance(output, tuple) else (output, None)
+        g2, dt = sde.g2(t), t - t_next
+        step = g2 * score * dt
+        if guidance and forces is not None:
+            step = step + guidance * (1.0 - t_next) * forces
+        x = x + step
         if i < steps - 1:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
             x = x + torch.sqrt(g2 * dt) * noise
         if project is not None:
             x = project(x)
-        if corrector is not None:
-            x = x + corrector(x, times[i + 1])
-            if project is not None:
-                x = project(x)
     return x

@@ -73,17 +73,16 @@ class ScoreNetwork(nn.Module):
         self.force_head = nn.Linear(width, 1, bias=False)
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, env: TemplateEnvironment,
-                numbers: torch.Tensor) -> torch.Tensor:
-        """Scores (B, n_free, 3) in 1/Å for free positions ``x`` (B, n_free, 3) at noise ``sigma`` (B,)."""
-        v = self.backbone(x, sigma, env, numbers)
-        return self.score_head(v).squeeze(-1).reshape(x.shape) / sigma.reshape(-1, 1, 1)
+                numbers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scores (1/Å) and forces (eV/Å) for free positions ``x`` (B, n_free, 3) at noise ``sigma`` (B,).
 
-    def forces(self, x: torch.Tensor, env: TemplateEnvironment, numbers: torch.Tensor,
-               sigma: float = 0.0) -> torch.Tensor:
-        """Predicted forces (B, n_free, 3) on the free atoms (eV/Å), read at noise ``sigma`` (Å)."""
-        sigma_batch = torch.full((x.shape[0],), max(sigma, 1e-3), dtype=x.dtype)
-        v = self.backbone(x, sigma_batch, env, numbers)
-        return self.force_head(v).squeeze(-1).reshape(x.shape)
+        Both heads read the same backbone pass; the force head is trained on evaluated
+        structures at random noise levels, so it predicts the forces at ``x`` whatever
+        ``sigma`` is.
+        """
+        v = self.backbone(x, sigma, env, numbers)
+        score = self.score_head(v).squeeze(-1).reshape(x.shape) / sigma.reshape(-1, 1, 1)
+        return score, self.force_head(v).squeeze(-1).reshape(x.shape)
 
     def backbone(self, x, sigma, env: TemplateEnvironment, numbers) -> torch.Tensor:
         """Vector features (B * n_free, 3, F) of the free atoms."""

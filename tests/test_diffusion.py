@@ -1,0 +1,87 @@
+"""The VE-SDE, the reverse sampler against an exact Gaussian score, and the box geometry."""
+
+import numpy as np
+import pytest
+import torch
+
+from ase_godiff.diffusion.box import BoxGeometry
+from ase_godiff.diffusion.loss import weighted_dsm_loss
+from ase_godiff.diffusion.sampler import reverse_diffusion
+from ase_godiff.diffusion.sde import VESDE
+
+
+@pytest.mark.parametrize("schedule", ["linear", "geometric"])
+def test_forward_marginal_has_the_scheduled_spread(schedule):
+    sde = VESDE(0.01, 4.0, schedule)
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.full((20000, 1, 3), 1.5, dtype=torch.float64)
+    t = torch.tensor(0.6, dtype=torch.float64)
+    xt, z = sde.perturb(x0, t, generator)
+    assert abs(float(xt.mean()) - 1.5) < 0.05
+    assert float(xt.std()) == pytest.approx(float(sde.sigma(t)), rel=0.02)
+    np.testing.assert_allclose(xt.numpy(), (x0 + sde.sigma(t) * z).numpy())
+
+
+@pytest.mark.parametrize("schedule", ["linear", "geometric"])
+def test_g2_is_the_time_derivative_of_sigma_squared(schedule):
+    sde = VESDE(0.01, 5.0, schedule)
+    t = torch.linspace(0.05, 0.95, 7, dtype=torch.float64)
+    h = 1e-6
+    numeric = (sde.sigma(t + h) ** 2 - sde.sigma(t - h) ** 2) / (2 * h)
+    np.testing.assert_allclose(sde.g2(t).numpy(), numeric.numpy(), rtol=1e-5)
+    assert float(sde.sigma(torch.tensor(1.0))) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "geometric"])
+def test_sampler_recovers_a_gaussian_from_its_exact_score(schedule):
+    sde = VESDE(0.01, 5.0, schedule)
+    mean, spread = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), 0.3
+
+    def score(x, t):
+        return -(x - mean) / (spread**2 + sde.sigma(t) ** 2)
+
+    generator = torch.Generator().manual_seed(1)
+    prior = mean + torch.randn(6000, 1, 3, generator=generator, dtype=torch.float64) * (
+        spread**2 + 25.0) ** 0.5
+    samples = reverse_diffusion(score, sde, prior, steps=300, t_min=1e-3, generator=generator)
+    np.testing.assert_allclose(samples.mean(dim=(0, 1)).numpy(), mean.numpy(), atol=0.03)
+    np.testing.assert_allclose(samples.std(dim=(0, 1)).numpy(), spread, rtol=0.05)
+
+
+def test_force_guidance_moves_along_forces_and_projection_keeps_the_box():
+    sde = VESDE(0.01, 1.0)
+    box = BoxGeometry(np.zeros(3), np.eye(3) * 2.0, [False, False, False], torch.float64)
+    start = torch.full((5, 2, 3), 1.0, dtype=torch.float64)
+
+    def run(guidance, push):
+        return reverse_diffusion(
+            lambda x, t: (torch.zeros_like(x), torch.full_like(x, push)), sde, start, steps=1,
+            t_min=0.5, project=box.confine, guidance=guidance)
+
+    np.testing.assert_allclose(run(0.0, 1.0).numpy(), 1.0)  # no guidance: zero score stays put
+    np.testing.assert_allclose(run(0.2, 1.0).numpy(), 1.0 + 0.2 * 0.5)  # alpha (1 - t) F
+    assert float(run(0.2, 50.0).max()) <= 2.0  # pushed out of the box, reflected back in
+
+
+def test_box_reflects_walls_and_wraps_periodic_axes():
+    vectors = np.array([[3.0, 0.0, 0.0], [1.5, 2.6, 0.0], [0.0, 0.0, 4.0]])
+    box = BoxGeometry(np.array([0.0, 0.0, 10.0]), vectors, [True, True, False], torch.float64)
+    x = torch.tensor([[[0.5, 0.5, 9.0], [4.0, 0.2, 15.0], [-0.5, -0.1, 12.0]]], dtype=torch.float64)
+    y = box.confine(x)
+    np.testing.assert_allclose(y[0, 0, 2], 11.0)  # 1 Å below the floor -> 1 Å above it
+    np.testing.assert_allclose(y[0, 1, 2], 13.0)  # 1 Å above the ceiling -> 1 Å below it
+    frac = ((y - box.corner) @ box.inverse).numpy()
+    assert frac.min() >= 0.0 and frac.max() <= 1.0
+    d = box.displacement(torch.tensor([[2.9, 0.0, 11.0]], dtype=torch.float64),
+                         torch.tensor([[0.1, 0.0, 11.0]], dtype=torch.float64))
+    np.testing.assert_allclose(d.numpy(), [[-0.2, 0.0, 0.0]], atol=1e-6)  # nearest image
+
+
+def test_weighted_loss_is_zero_for_the_exact_score_and_follows_weights():
+    z = torch.randn(4, 3, 3, generator=torch.Generator().manual_seed(0))
+    sigma = torch.tensor([0.1, 0.5, 1.0, 2.0]).reshape(-1, 1, 1)
+    weights = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    assert float(weighted_dsm_loss(-z / sigma, z, sigma, weights)) == pytest.approx(0.0, abs=1e-10)
+    wrong = torch.zeros_like(z)
+    only_first = weighted_dsm_loss(wrong, z, sigma, torch.tensor([1.0, 0.0, 0.0, 0.0]))
+    assert float(only_first) == pytest.approx(float((z[0] ** 2).sum(-1).mean()), rel=1e-6)
