@@ -24,7 +24,7 @@ from .diffusion.sde import VESDE
 from .evaluate import evaluate_many
 from .nn.graph import TemplateEnvironment
 from .nn.score import ScoreNetConfig, ScoreNetwork
-from .schedule import ExponentialSchedule
+from .schedule import make_schedule
 from .settings import SearchSettings
 from .space import Box, SearchSpace
 from .train import TrainingData, train_stage
@@ -73,7 +73,10 @@ class GODiffOptimizer:
         self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long)
         s = self.settings
         self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
-        self.schedule = ExponentialSchedule(s.kT_start, s.kT_end, s.stages)
+        self.schedule = make_schedule(s.schedule, kT_start=s.kT_start, kT_end=s.kT_end,
+                                      stages=s.stages,
+                                      target_ess=s.target_ess_fraction * s.buffer_size)
+        self.kT: float | None = None
         self.torch_optimizer = torch.optim.AdamW(self.model.parameters(), lr=s.learning_rate)
         self.buffer = ReplayBuffer(self.space.n_free)
         self.stage = 0
@@ -157,7 +160,6 @@ class GODiffOptimizer:
     def step(self, max_samples: int | None = None) -> None:
         """One stage: sample, reject, evaluate, record, draw the buffer, train."""
         s = self.settings
-        kT = self.schedule.kT(self.stage)
         started = time.perf_counter()
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
         candidates, rejected = [], 0
@@ -178,6 +180,8 @@ class GODiffOptimizer:
             self._record(free_positions, result)
             energies.append(result.energy)
         self.nrejected += rejected
+        energies_so_far = self.buffer.energies if len(self.buffer) else None
+        kT = self.kT = self.schedule.kT(self.stage, energies_so_far, self.kT)
         if len(self.buffer) and s.train_steps:
             self._train(kT)
         self._log_stage(kT, energies, rejected, failed, time.perf_counter() - started)

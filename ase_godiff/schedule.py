@@ -1,4 +1,10 @@
-"""Temperature schedules: kT (eV) for each stage of the search."""
+"""Temperature schedules: kT (eV) for each stage of the search.
+
+``ExponentialSchedule`` lowers kT geometrically (the paper's schedule). ``AdaptiveSchedule``
+needs no hand tuning: each stage it picks the kT at which the Boltzmann weights of all
+evaluated structures have a target effective sample size, so the same settings work for
+energies in eV (Pt clusters) and in meV (Lennard-Jones argon).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ExponentialSchedule"]
+from .buffer import boltzmann_weights, effective_sample_size
+
+__all__ = ["AdaptiveSchedule", "ExponentialSchedule", "make_schedule"]
+
+SCHEDULES = ("adaptive", "exponential")
 
 
 @dataclass(frozen=True)
@@ -23,11 +33,50 @@ class ExponentialSchedule:
         if self.stages < 1:
             raise ValueError("the schedule needs at least one stage")
 
-    def kT(self, stage: int) -> float:
+    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None) -> float:
         if self.stages == 1:
             return self.kT_end
         fraction = min(stage, self.stages - 1) / (self.stages - 1)
         return float(self.kT_start * (self.kT_end / self.kT_start) ** fraction)
 
-    def values(self) -> np.ndarray:
-        return np.array([self.kT(i) for i in range(self.stages)])
+
+@dataclass(frozen=True)
+class AdaptiveSchedule:
+    """kT such that the weights of all evaluated energies have ESS = ``target_ess`` structures.
+
+    kT never rises from one stage to the next and stays within [kT_end, kT_start] (eV);
+    when fewer than ``target_ess`` structures exist yet, kT = kT_start.
+    """
+
+    kT_start: float
+    kT_end: float
+    target_ess: float
+
+    def __post_init__(self):
+        if not (self.kT_start > 0 and self.kT_end > 0):
+            raise ValueError("temperatures kT_start and kT_end must be positive (eV)")
+        if self.target_ess < 1:
+            raise ValueError("the target effective sample size must be at least 1 structure")
+
+    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None) -> float:
+        ceiling = self.kT_start if previous is None else min(previous, self.kT_start)
+        if energies is None or len(energies) <= self.target_ess:
+            return ceiling
+        ess = lambda kT: effective_sample_size(boltzmann_weights(energies, kT))  # noqa: E731
+        if ess(ceiling) <= self.target_ess:
+            return ceiling
+        if ess(self.kT_end) >= self.target_ess:
+            return self.kT_end
+        low, high = np.log(self.kT_end), np.log(ceiling)
+        for _ in range(50):  # ESS grows with kT: bisect on log kT
+            middle = 0.5 * (low + high)
+            low, high = (middle, high) if ess(np.exp(middle)) < self.target_ess else (low, middle)
+        return float(np.exp(high))
+
+
+def make_schedule(kind: str, *, kT_start: float, kT_end: float, stages: int, target_ess: float):
+    if kind == "exponential":
+        return ExponentialSchedule(kT_start, kT_end, stages)
+    if kind == "adaptive":
+        return AdaptiveSchedule(kT_start, kT_end, target_ess)
+    raise ValueError(f"unknown temperature schedule {kind!r}: choose one of {SCHEDULES}")

@@ -11,7 +11,10 @@ __all__ = ["SearchSettings"]
 class SearchSettings:
     """Everything the GO-Diff loop needs besides the system and the network.
 
-    Temperatures kT in eV, noise scales in Å. ``guidance`` (Å^2/eV) scales the
+    Temperatures kT in eV, noise scales in Å. ``schedule``: ``exponential`` (kT from
+    ``kT_start`` to ``kT_end``) or ``adaptive`` (each stage's kT gives the weights of all
+    evaluated structures an effective sample size of ``target_ess_fraction`` x
+    ``buffer_size``). ``guidance`` (Å^2/eV) scales the
     force-field corrector step alpha (1 - t) F_theta(x) after every reverse step (0: off);
     the force head is fitted to every evaluated structure's forces, each atom's force
     clipped to ``force_clip`` eV/Å. The paper's values, where ours differ:
@@ -25,6 +28,8 @@ class SearchSettings:
     buffer_size: int = 64
     kT_start: float = 5.0
     kT_end: float = 0.02
+    schedule: str = "exponential"
+    target_ess_fraction: float = 0.5
     train_steps: int = 300
     batch_size: int = 16
     learning_rate: float = 1e-3
@@ -48,6 +53,8 @@ class SearchSettings:
             raise ValueError(f"train_steps must be >= 0, got {self.train_steps}")
         if self.kT_start <= 0 or self.kT_end <= 0:
             raise ValueError("kT_start and kT_end must be positive temperatures in eV")
+        if not 0.0 < self.target_ess_fraction <= 1.0:
+            raise ValueError("target_ess_fraction must lie in (0, 1]")
         if not 0.0 < self.t_min < 1.0:
             raise ValueError("t_min must lie in (0, 1)")
         if self.guidance < 0 or self.force_weight < 0 or self.force_clip <= 0:

@@ -26,6 +26,7 @@ def reverse_diffusion(
     generator: torch.Generator | None = None,
     project: Projection | None = None,
     guidance: float = 0.0,
+    max_guidance_step: float = 0.1,
 ) -> torch.Tensor:
     """Integrate the reverse SDE from t = 1 down to ``t_min``.
 
@@ -37,6 +38,8 @@ def reverse_diffusion(
         project: maps positions back into the generation box after every step.
         guidance: alpha in Å^2/eV; each step also moves x by alpha (1 - t) F(x)
             (force-field guidance, arXiv 2510.13448); needs ``model_fn`` to return forces.
+        max_guidance_step: the guidance moves no atom further than this per step (Å), so
+            stiff bonds cannot make the descent overshoot and fuse atoms.
     """
     if steps < 1:
         raise ValueError("the sampler needs at least one reverse step")
@@ -49,7 +52,9 @@ def reverse_diffusion(
         g2, dt = sde.g2(t), t - t_next
         step = g2 * score * dt
         if guidance and forces is not None:
-            step = step + guidance * (1.0 - t_next) * forces
+            push = guidance * (1.0 - t_next) * forces
+            length = torch.linalg.norm(push, dim=-1, keepdim=True)
+            step = step + push * torch.clamp(max_guidance_step / (length + 1e-12), max=1.0)
         x = x + step
         if i < steps - 1:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)

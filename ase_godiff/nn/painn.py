@@ -61,17 +61,25 @@ class PaiNNMessage(nn.Module):
 
 
 class PaiNNUpdate(nn.Module):
-    """The atom-wise update mixing scalar and vector channels."""
+    """The atom-wise update mixing scalar and vector channels.
+
+    Both channels are normalised on the way in (layer norm on scalars, an equivariant RMS
+    norm on vectors), so that strongly overlapping atoms at high noise cannot make the
+    quadratic scalar-vector coupling blow up.
+    """
 
     def __init__(self, *, features: int):
         super().__init__()
         self.features = features
+        self.scalar_norm = nn.LayerNorm(features)
         self.mix = nn.Linear(features, 2 * features, bias=False)
         self.update_net = nn.Sequential(
             nn.Linear(2 * features, features), nn.SiLU(), nn.Linear(features, 3 * features)
         )
 
     def forward(self, s: torch.Tensor, v: torch.Tensor):
+        s = self.scalar_norm(s)
+        v = v / torch.sqrt((v**2).sum(dim=1).mean(dim=-1) + 1.0)[:, None, None]
         u_v, v_v = torch.split(self.mix(v), self.features, dim=-1)
         norm = torch.sqrt((v_v**2).sum(dim=1) + 1e-8)
         a_vv, a_sv, a_ss = torch.split(self.update_net(torch.cat([s, norm], -1)), self.features, -1)

@@ -1,0 +1,153 @@
+"""The ASE-style contract of GODiffOptimizer, and its error paths."""
+
+import io
+
+import numpy as np
+import pytest
+from ase.calculators.calculator import Calculator, all_changes
+from ase.calculators.emt import EMT
+from ase.io import read
+
+from ase_godiff import GODiffOptimizer, ScoreNetConfig
+
+from systems import FAST, gas_cluster, small_slab
+
+NET = ScoreNetConfig(features=8, blocks=1, cutoff=4.0, radial_basis=6)
+
+
+def _optimizer(atoms=None, calc=None, **kwargs):
+    return GODiffOptimizer(atoms if atoms is not None else small_slab("Pt2"), calc or EMT(),
+                           settings=FAST, network=NET, **kwargs)
+
+
+class FlakyEMT(EMT):
+    """EMT that raises on every third call and returns NaN on every fifth."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        self.calls += 1
+        if self.calls % 3 == 0:
+            raise RuntimeError("SCF did not converge")
+        super().calculate(atoms, properties, system_changes)
+        if self.calls % 5 == 0:
+            self.results["energy"] = float("nan")
+
+
+class AlwaysFails(Calculator):
+    implemented_properties = ["energy", "forces"]
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        raise RuntimeError("license server unreachable")
+
+
+def test_run_returns_the_best_structure_with_order_constraints_energy_and_forces(tmp_path):
+    atoms = small_slab("Pt2")
+    with _optimizer(atoms, seed=1, trajectory=str(tmp_path / "search.traj")) as opt:
+        best = opt.run()
+        energy, minimum = opt.get_minimum()
+    np.testing.assert_array_equal(best.numbers, atoms.numbers)
+    np.testing.assert_array_equal(best.constraints[0].get_indices(), atoms.constraints[0].get_indices())
+    np.testing.assert_allclose(best.positions[:-2], atoms.positions[:-2])  # template untouched
+    assert best.get_potential_energy() == pytest.approx(energy)
+    assert energy == pytest.approx(min(opt.buffer.energies))
+    reference = best.copy()
+    reference.calc = EMT()
+    assert reference.get_potential_energy() == pytest.approx(energy, abs=1e-9)
+    np.testing.assert_allclose(best.get_forces(), reference.get_forces(), atol=1e-9)
+    assert np.all(best.get_forces()[:-2] == 0.0)  # fixed atoms feel no force
+    frames = read(tmp_path / "search.traj", ":")
+    assert len(frames) == opt.nevaluations == len(opt.buffer) > 0
+    assert min(f.get_potential_energy() for f in frames) == pytest.approx(energy)
+    np.testing.assert_allclose(minimum.positions, best.positions)
+
+
+def test_irun_yields_per_stage_and_observers_follow_their_interval():
+    opt = _optimizer(stages=4)
+    every, every_other = [], []
+    opt.attach(lambda: every.append(opt.stage))
+    opt.attach(lambda tag: every_other.append((tag, opt.stage)), 2, "x")
+    flags = list(opt.irun())
+    assert flags == [False, False, False, True]
+    assert every == [1, 2, 3, 4] and every_other == [("x", 2), ("x", 4)]
+
+
+def test_logfile_has_a_header_and_one_line_per_stage():
+    stream = io.StringIO()
+    _optimizer(logfile=stream, stages=3).run()
+    lines = stream.getvalue().splitlines()
+    assert "kT/eV" in lines[0] and "ESS" in lines[0]
+    assert len(lines) == 4 and all(line.startswith("GODiff:") for line in lines[1:])
+    assert float(lines[-1].split()[2]) == pytest.approx(FAST.kT_end)
+
+
+def test_logfile_path_and_silence(tmp_path, capsys):
+    with _optimizer(logfile=str(tmp_path / "log.txt")) as opt:
+        opt.run()
+    assert len((tmp_path / "log.txt").read_text().splitlines()) == 1 + FAST.stages
+    _optimizer(logfile=None).run()
+    assert capsys.readouterr().out == ""
+
+
+def test_same_seed_same_result_and_other_seed_differs():
+    first = _optimizer(seed=7, stages=3).run()
+    again = _optimizer(seed=7, stages=3).run()
+    other = _optimizer(seed=8, stages=3).run()
+    np.testing.assert_array_equal(first.positions, again.positions)
+    assert not np.allclose(first.positions, other.positions)
+
+
+def test_max_evaluations_and_steps_limit_the_run():
+    opt = _optimizer(stages=5)
+    opt.run(max_evaluations=8)
+    assert opt.nevaluations <= 8 and opt.stage == 2
+    opt = _optimizer(stages=5)
+    opt.run(steps=2)
+    assert opt.stage == 2
+    opt.run()
+    assert opt.stage == 5
+
+
+def test_failing_calculator_calls_are_recorded_and_the_search_goes_on():
+    opt = _optimizer(calc=FlakyEMT(), stages=3)
+    opt.run()
+    errors = [f["error"] for f in opt.failures]
+    assert any("SCF did not converge" in e for e in errors)
+    assert any("non-finite" in e for e in errors)
+    assert opt.nevaluations == len(opt.buffer) + len(opt.failures)
+    assert np.all(np.isfinite(opt.buffer.energies))
+
+
+def test_every_call_failing_is_a_clear_error():
+    opt = _optimizer(calc=AlwaysFails(), stages=1)
+    with pytest.raises(RuntimeError, match="license server unreachable"):
+        opt.run()
+
+
+def test_gas_phase_cluster_search_runs():
+    opt = _optimizer(gas_cluster("Pt3"), stages=2)
+    best = opt.run()
+    assert len(best) == 3 and np.isfinite(best.get_potential_energy())
+
+
+def test_todict_describes_the_run():
+    d = _optimizer(seed=3).todict()
+    assert d["optimizer"] == "GODiffOptimizer" and d["seed"] == 3
+    assert d["settings"]["stages"] == FAST.stages and d["network"] == NET.to_dict()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"samples_per_stage": 0}, "samples_per_stage must be at least 1"),
+    ({"kT_end": -1.0}, "positive"),
+    ({"stagse": 3}, "unknown search setting"),
+])
+def test_bad_settings_are_clear_errors(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        _optimizer(**overrides)
+
+
+def test_missing_calculator_is_a_clear_error():
+    with pytest.raises(ValueError, match="no calculator"):
+        GODiffOptimizer(small_slab("Pt"), None)
