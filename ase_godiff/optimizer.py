@@ -68,7 +68,8 @@ class GODiffOptimizer:
         with torch.random.fork_rng():
             torch.manual_seed(self.seed)
             self.model = ScoreNetwork(self.network_config).eval()
-        self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff, DTYPE)
+        self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff,
+                                                  self.network_config.free_cutoff, DTYPE)
         self.box = BoxGeometry.from_space(self.space, DTYPE)
         self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long)
         s = self.settings

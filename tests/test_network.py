@@ -10,7 +10,7 @@ from ase_godiff.nn.score import ScoreNetwork
 
 from systems import gas_cluster, random_rotation, rotation_about_z, small_slab
 
-CONFIG = ScoreNetConfig(features=16, blocks=2, cutoff=5.0, radial_basis=8)
+CONFIG = ScoreNetConfig(features=16, blocks=2, cutoff=5.0, free_cutoff=8.0, radial_basis=8)
 
 
 def _model():
@@ -20,7 +20,7 @@ def _model():
 
 def _outputs(model, atoms, free_positions, sigma=0.4):
     space = SearchSpace(atoms)
-    env = TemplateEnvironment.from_space(space, CONFIG.cutoff, torch.float64)
+    env = TemplateEnvironment.from_space(space, CONFIG.cutoff, CONFIG.free_cutoff, torch.float64)
     numbers = torch.as_tensor(space.free_numbers)
     x = torch.as_tensor(free_positions, dtype=torch.float64)[None]
     with torch.no_grad():
@@ -93,13 +93,14 @@ def test_graph_finds_every_periodic_neighbour(size):
     top = atoms.positions[:-2, 2].max()
     atoms.positions[-2:] = [[0.4, 0.3, top + 2.0], [1.9, 0.8, top + 2.6]]
     space = SearchSpace(atoms)
-    env = TemplateEnvironment.from_space(space, 5.0, torch.float64)
+    env = TemplateEnvironment.from_space(space, 5.0, 8.0, torch.float64)
     graph = env.graph(torch.as_tensor(atoms.positions[-2:])[None])
-    first, second = neighbor_list("ij", atoms, 5.0)
-    into_free = np.isin(first, space.free_indices)
-    from_template = np.isin(second, space.template_indices)
-    assert len(graph.template_src) == np.sum(into_free & from_template)
-    assert len(graph.free_src) == np.sum(into_free & ~from_template)
+    for cutoff, sent_by_template, edges in [(5.0, True, graph.template_src),
+                                            (8.0, False, graph.free_src)]:
+        first, second = neighbor_list("ij", atoms, cutoff)
+        into_free = np.isin(first, space.free_indices)
+        from_template = np.isin(second, space.template_indices)
+        assert len(edges) == np.sum(into_free & (from_template == sent_by_template))
 
 
 def test_network_config_round_trip_and_unknown_key():

@@ -39,15 +39,19 @@ class TemplateEnvironment:
     Args:
         template_positions, template_numbers: the fixed atoms.
         cell, pbc: the cell (rows, Å) and its periodic axes.
-        cutoff: the interaction cutoff (Å).
+        cutoff: the cutoff of free-template pairs (Å).
+        free_cutoff: the cutoff of free-free pairs (Å; default ``cutoff``). Free atoms are
+            few, so they can see each other far: at high noise this is what pulls
+            scattered atoms together.
     """
 
     def __init__(self, template_positions, template_numbers, cell, pbc, cutoff: float,
-                 dtype: torch.dtype = torch.float32):
+                 free_cutoff: float | None = None, dtype: torch.dtype = torch.float32):
         pbc = np.asarray(pbc, dtype=bool)
         cell = np.asarray(cell, dtype=float)
-        reach = _reach_in_cells(cell, pbc, cutoff)
         self.cutoff = float(cutoff)
+        self.free_cutoff = float(free_cutoff if free_cutoff is not None else cutoff)
+        reach = _reach_in_cells(cell, pbc, max(self.cutoff, self.free_cutoff))
         self.pbc = torch.as_tensor(pbc)
         self.cell = torch.as_tensor(cell, dtype=dtype)
         self.inverse_cell = torch.as_tensor(np.linalg.inv(cell) if pbc.any() else np.eye(3), dtype=dtype)
@@ -62,9 +66,10 @@ class TemplateEnvironment:
         self._zero_shift = int(np.flatnonzero(np.all(shifts == 0.0, axis=1))[0])
 
     @classmethod
-    def from_space(cls, space, cutoff: float, dtype: torch.dtype = torch.float32):
+    def from_space(cls, space, cutoff: float, free_cutoff: float | None = None,
+                   dtype: torch.dtype = torch.float32):
         return cls(space.template_positions, space.template_numbers, space.cell, space.pbc,
-                   cutoff, dtype)
+                   cutoff, free_cutoff, dtype)
 
     def wrap(self, x: torch.Tensor) -> torch.Tensor:
         """Wrap positions (..., 3) into the cell along periodic axes."""
@@ -78,11 +83,10 @@ class TemplateEnvironment:
         """Edges within the cutoff for free positions ``x`` of shape (B, n_free, 3)."""
         batch, n_free, _ = x.shape
         x = self.wrap(x)
-        cutoff2 = self.cutoff**2
 
-        # free-free: every periodic image of every other free atom
+        # free-free: every periodic image of every other free atom, within the free cutoff
         vec = x[:, None, :, None, :] + self.shifts - x[:, :, None, None, :]  # (B, i, j, S, 3)
-        within = (vec**2).sum(-1) < cutoff2
+        within = (vec**2).sum(-1) < self.free_cutoff**2
         eye = torch.eye(n_free, dtype=torch.bool)[None, :, :, None]
         self_image = torch.zeros(self.shifts.shape[0], dtype=torch.bool)
         self_image[self._zero_shift] = True
@@ -93,7 +97,7 @@ class TemplateEnvironment:
 
         # free-template: the precomputed halo
         tvec = self.halo_positions - x[:, :, None, :]  # (B, i, M, 3)
-        b, i, m = ((tvec**2).sum(-1) < cutoff2).nonzero(as_tuple=True)
+        b, i, m = ((tvec**2).sum(-1) < self.cutoff**2).nonzero(as_tuple=True)
         return FreeAtomGraph(free_src, free_dst, free_vectors, m, b * n_free + i, tvec[b, i, m])
 
 
