@@ -36,7 +36,8 @@ def weighted_draw(weights: np.ndarray, size: int, rng: np.random.Generator) -> n
 
 
 class ReplayBuffer:
-    """All evaluated structures: free-atom positions (Å), energies (eV), free-atom forces (eV/Å)."""
+    """All evaluated structures: free-atom positions (Å), energies (eV), free-atom forces
+    (eV/Å), the stage that made each and its calculator-call number (1-based)."""
 
     def __init__(self, n_free: int):
         self.n_free = n_free
@@ -44,15 +45,18 @@ class ReplayBuffer:
         self._forces: list[np.ndarray] = []
         self._energies: list[float] = []
         self._stages: list[int] = []
+        self._evaluations: list[int] = []
 
     def __len__(self) -> int:
         return len(self._energies)
 
-    def add(self, positions: np.ndarray, energy: float, forces: np.ndarray, stage: int) -> None:
+    def add(self, positions: np.ndarray, energy: float, forces: np.ndarray, stage: int,
+            evaluation: int | None = None) -> None:
         self._positions.append(np.asarray(positions, dtype=float).reshape(self.n_free, 3))
         self._forces.append(np.asarray(forces, dtype=float).reshape(self.n_free, 3))
         self._energies.append(float(energy))
         self._stages.append(int(stage))
+        self._evaluations.append(len(self) if evaluation is None else int(evaluation))
 
     @property
     def positions(self) -> np.ndarray:
@@ -69,6 +73,10 @@ class ReplayBuffer:
     @property
     def stages(self) -> np.ndarray:
         return np.array(self._stages, dtype=int)
+
+    @property
+    def evaluations(self) -> np.ndarray:
+        return np.array(self._evaluations, dtype=int)
 
     def draw(self, kT: float, size: int, rng: np.random.Generator):
         """A training buffer: (indices, their normalised Boltzmann weights) at ``kT`` (eV)."""

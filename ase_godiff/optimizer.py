@@ -228,7 +228,8 @@ class GODiffOptimizer:
 
     def _record(self, free_positions: np.ndarray, result) -> None:
         atoms, energy = result.atoms, result.energy
-        self.buffer.add(free_positions, energy, result.forces[self.space.free_indices], self.stage)
+        self.buffer.add(free_positions, energy, result.forces[self.space.free_indices], self.stage,
+                        self.nevaluations)
         if self._trajectory_path is not None:
             if self._trajectory is None:
                 self._trajectory = Trajectory(self._trajectory_path, "w")
