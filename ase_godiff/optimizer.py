@@ -24,6 +24,7 @@ from .diffusion.sde import VESDE
 from .evaluate import evaluate_many
 from .nn.graph import TemplateEnvironment
 from .nn.score import ScoreNetConfig, ScoreNetwork
+from .polish import distinct_lowest, relax
 from .schedule import make_schedule
 from .settings import SearchSettings
 from .space import Box, SearchSpace
@@ -116,6 +117,8 @@ class GODiffOptimizer:
                 break
             self.step(max_samples=budget)
             over_budget = max_evaluations is not None and self.nevaluations >= max_evaluations
+            if self.stage == self.settings.stages and not over_budget:
+                self.polish(max_evaluations)
             yield done_stages == remaining or over_budget
             if over_budget:
                 break
@@ -172,14 +175,10 @@ class GODiffOptimizer:
         energies, failed = [], 0
         structures = [self.space.to_atoms(x) for x in candidates]
         for free_positions, result in zip(candidates, evaluate_many(structures, self.calc)):
-            self.nevaluations += 1
-            if not result.ok:
+            if self._count(result, free_positions):
+                energies.append(result.energy)
+            else:
                 failed += 1
-                self.failures.append({"stage": self.stage, "evaluation": self.nevaluations,
-                                      "error": result.error})
-                continue
-            self._record(free_positions, result)
-            energies.append(result.energy)
         self.nrejected += rejected
         energies_so_far = self.buffer.energies if len(self.buffer) else None
         kT = self.kT = self.schedule.kT(self.stage, energies_so_far, self.kT)
@@ -198,7 +197,29 @@ class GODiffOptimizer:
                   for i in range(0, n_samples, SAMPLING_CHUNK)]
         return np.concatenate(chunks).astype(float) if chunks else prior
 
+    def polish(self, max_evaluations: int | None = None) -> None:
+        """Relax the ``relax_top`` best distinct structures with BFGS; every call is recorded."""
+        s = self.settings
+        if not s.relax_top or not len(self.buffer):
+            return
+        for index in distinct_lowest(self.buffer.energies, s.relax_top):
+            start = self.space.to_atoms(self.buffer.positions[index])
+            for result in relax(start, self.calc, fmax=s.relax_fmax, steps=s.relax_steps):
+                if max_evaluations is not None and self.nevaluations >= max_evaluations:
+                    return
+                self._count(result, self.space.free_positions_of(result.atoms))
+
     # ------------------------------------------------------------------ internals
+    def _count(self, result, free_positions: np.ndarray) -> bool:
+        """Book one calculator call: record a success, or the failure; True on success."""
+        self.nevaluations += 1
+        if not result.ok:
+            self.failures.append({"stage": self.stage, "evaluation": self.nevaluations,
+                                  "error": result.error})
+            return False
+        self._record(free_positions, result)
+        return True
+
     def _denoise(self, x: torch.Tensor) -> torch.Tensor:
         s = self.settings
         guided = s.guidance > 0 and s.force_weight > 0

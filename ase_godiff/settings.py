@@ -17,7 +17,9 @@ class SearchSettings:
     ``buffer_size``). ``guidance`` (Å^2/eV) scales the
     force-field corrector step alpha (1 - t) F_theta(x) after every reverse step (0: off);
     the force head is fitted to every evaluated structure's forces, each atom's force
-    clipped to ``force_clip`` eV/Å. The paper's values, where ours differ:
+    clipped to ``force_clip`` eV/Å. ``relax_top`` > 0 relaxes that many of the best
+    distinct structures with BFGS (to ``relax_fmax`` eV/Å, at most ``relax_steps`` steps)
+    after the last stage; every force call counts as an evaluation. The paper's values, where ours differ:
     8,000 training steps per stage at learning rate 1e-4 and 500 reverse steps (a GPU
     budget); ours reach the same structures on a CPU with fewer, larger steps
     (``docs/benchmarks.md``).
@@ -43,12 +45,17 @@ class SearchSettings:
     guidance: float = 0.2
     force_weight: float = 1.0
     force_clip: float = 5.0
+    relax_top: int = 0
+    relax_fmax: float = 0.05
+    relax_steps: int = 100
 
     def __post_init__(self):
         positive = ("stages", "samples_per_stage", "buffer_size", "batch_size", "sampling_steps")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.relax_top < 0 or self.relax_steps < 1 or self.relax_fmax <= 0:
+            raise ValueError("relax_top must be >= 0, relax_steps >= 1 and relax_fmax > 0 (eV/Å)")
         if self.train_steps < 0:
             raise ValueError(f"train_steps must be >= 0, got {self.train_steps}")
         if self.kT_start <= 0 or self.kT_end <= 0:

@@ -151,3 +151,22 @@ def test_bad_settings_are_clear_errors(overrides, message):
 def test_missing_calculator_is_a_clear_error():
     with pytest.raises(ValueError, match="no calculator"):
         GODiffOptimizer(small_slab("Pt"), None)
+
+
+def test_relax_top_polishes_the_best_structures_and_counts_every_call(tmp_path):
+    opt = _optimizer(relax_top=2, relax_steps=15, trajectory=str(tmp_path / "t.traj"))
+    opt.run(steps=FAST.stages - 1)
+    before_calls, before_best = opt.nevaluations, opt.get_minimum()[0]
+    opt.run()
+    polished = opt.buffer.stages == FAST.stages
+    assert polished.sum() >= 2
+    assert opt.nevaluations == len(opt.buffer) + len(opt.failures)
+    assert opt.get_minimum()[0] < before_best
+    assert opt.nevaluations > before_calls + FAST.samples_per_stage
+    assert len(read(tmp_path / "t.traj", ":")) == opt.nevaluations
+
+
+def test_polish_respects_the_evaluation_budget():
+    opt = _optimizer(relax_top=3, relax_steps=50)
+    opt.run(max_evaluations=FAST.samples_per_stage * FAST.stages + 4)
+    assert opt.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
