@@ -30,13 +30,13 @@ class SearchSettings:
     buffer_size: int = 64
     kT_start: float = 5.0
     kT_end: float = 0.02
-    schedule: str = "exponential"
+    schedule: str = "adaptive"
     target_ess_fraction: float = 0.5
     train_steps: int = 300
     batch_size: int = 16
     learning_rate: float = 1e-3
     grad_clip: float = 10.0
-    sampling_steps: int = 200
+    sampling_steps: int = 100
     t_min: float = 0.005
     sigma_min: float = 0.01
     sigma_max: float = 5.0
