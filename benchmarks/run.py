@@ -1,7 +1,8 @@
-"""Benchmark GO-Diff on the paper's tasks (EMT), seed by seed, with the counting of TASKS.md.
+"""Benchmark GO-Diff and the baselines on the paper's tasks (EMT), with TASKS.md's counting.
 
-    python benchmarks/run.py --task pt111-heptamer --seeds 0-7 --workers 2 \
+    python benchmarks/run.py --task pt111-heptamer --method godiff --seeds 0-7 --workers 2 \
         --out benchmarks/results/b_godiff.json [--set samples_per_stage=64 ...]
+    python benchmarks/run.py --task pt111-heptamer --method rss --max-evaluations 10000
 
 Prints per seed: evaluations used, the evaluation index of the first success, best
 energy, wall seconds; then successes/N, mean first success, median wall, the machine,
@@ -57,15 +58,41 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     }
 
 
+def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -> dict:
+    from ase.calculators.emt import EMT
+
+    from ase_godiff.space import SearchSpace
+    from ase_godiff.tasks import TASKS
+    from baselines import Counter, run_basin_hopping, run_rss
+
+    task = TASKS[task_name]
+    atoms, box = task.atoms_and_box()
+    space = SearchSpace(atoms, box=box)
+    counter = Counter(space, task.success, max_evaluations)
+    started = time.perf_counter()
+    search = run_rss if method == "rss" else run_basin_hopping
+    search(space, EMT(), np.random.default_rng(seed), counter)
+    return {"seed": seed, "evaluations": counter.evaluations, "first_success": counter.first_success,
+            "best_energy": float(counter.best), "wall_seconds": time.perf_counter() - started,
+            "trace": counter.trace}
+
+
+def run_one(task_name, method, seed, overrides, max_evaluations):
+    if method == "godiff":
+        return run_godiff(task_name, seed, overrides, max_evaluations)
+    return run_baseline(task_name, method, seed, max_evaluations or 10_000)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", required=True, choices=["pt-step-adatom", "pt111-heptamer"])
+    parser.add_argument("--method", default="godiff", choices=["godiff", "rss", "basin"])
     parser.add_argument("--seeds", default="0-7")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-evaluations", type=int, default=None)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a SearchSettings field, e.g. samples_per_stage=64")
-    parser.add_argument("--label", default="GO-Diff")
+    parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
@@ -73,7 +100,8 @@ def main():
     if args.workers > 1:
         os.environ["OMP_NUM_THREADS"] = "1"
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(run_godiff, args.task, s, overrides, args.max_evaluations) for s in seeds]
+        futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations)
+                   for s in seeds]
         records = []
         for future in futures:
             record = future.result()
@@ -81,7 +109,8 @@ def main():
             print(f"seed {record['seed']}: evaluations {record['evaluations']}, first success "
                   f"{record['first_success']}, best {record['best_energy']:.4f} eV, "
                   f"wall {record['wall_seconds']:.0f} s", flush=True)
-    report = {"task": args.task, "method": args.label, "overrides": overrides,
+    label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
+    report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
               "machine": machine_info(), "records": records, "summary": summarise(records)}
     print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))

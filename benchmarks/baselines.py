@@ -1,0 +1,99 @@
+"""Classical baselines in the same counting as GO-Diff: every force call is one evaluation.
+
+- Random structure search (RSS): random placement in the generation box (atoms at least
+  0.7 x bond length apart), BFGS to fmax 0.05 eV/Å (at most 200 steps), repeat.
+- Basin hopping: a Metropolis walk over the free atoms (each coordinate displaced
+  uniformly in [-1, 1] Å, kT = 0.1 eV on relaxed energies), same relaxation. Written here
+  rather than wrapping ase.optimize.basin.BasinHopping, which draws from the global
+  np.random and cannot stop mid-relaxation when the budget ends.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase.data import covalent_radii
+from ase.geometry import get_distances
+from ase.optimize import BFGS
+
+from ase_godiff.space import SearchSpace
+
+FMAX = 0.05  # eV/Å
+MAX_RELAX_STEPS = 200
+SEPARATION = 0.7  # x bond length (sum of covalent radii)
+HOP = 1.0  # Å
+HOP_KT = 0.1  # eV
+
+
+class Budget(Exception):
+    """Raised when the evaluation budget is spent."""
+
+
+class Counter:
+    """Counts calculator calls, tracks the best energy and the first success."""
+
+    def __init__(self, space: SearchSpace, success, max_evaluations: int):
+        self.space, self.success, self.max_evaluations = space, success, max_evaluations
+        self.evaluations, self.best, self.first_success = 0, np.inf, None
+        self.trace: list[list[float]] = []
+
+    def record(self, atoms, energy: float) -> None:
+        self.evaluations += 1
+        if energy < self.best:
+            self.best = energy
+            self.trace.append([self.evaluations, float(energy)])
+        if self.first_success is None and self.success(atoms, self.space.free_indices):
+            self.first_success = self.evaluations
+        if self.evaluations >= self.max_evaluations:
+            raise Budget
+
+
+def relax(atoms, calc, counter: Counter) -> float:
+    """BFGS with every force call counted; returns the final energy (eV)."""
+    atoms.calc = calc
+    optimizer = BFGS(atoms, logfile=None)
+    for _ in optimizer.irun(fmax=FMAX, steps=MAX_RELAX_STEPS):
+        counter.record(atoms, atoms.get_potential_energy())
+    return atoms.get_potential_energy()
+
+
+def well_separated(space: SearchSpace, free_positions: np.ndarray) -> bool:
+    atoms = space.to_atoms(free_positions)
+    radii = covalent_radii[atoms.numbers]
+    free = space.free_indices
+    _, dist = get_distances(atoms.positions[free], atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+    limit = SEPARATION * (radii[free][:, None] + radii[None, :])
+    dist[np.arange(len(free)), free] = np.inf
+    return bool(np.all(dist >= limit))
+
+
+def random_placement(space: SearchSpace, rng: np.random.Generator) -> np.ndarray:
+    while True:  # placements cost no evaluation
+        candidate = space.sample_prior(1, rng)[0]
+        if well_separated(space, candidate):
+            return candidate
+
+
+def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
+    try:
+        while True:
+            relax(space.to_atoms(random_placement(space, rng)), calc, counter)
+    except Budget:
+        return
+
+
+def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
+    box_inverse = np.linalg.inv(space.box.vectors)
+    try:
+        current = space.to_atoms(random_placement(space, rng))
+        current_energy = relax(current, calc, counter)
+        while True:
+            trial = current.copy()
+            free = space.free_positions_of(trial) + rng.uniform(-HOP, HOP, (space.n_free, 3))
+            u = (free - space.box.corner) @ box_inverse  # keep the hop inside the box
+            u = np.where(space.periodic_box_axes, u % 1.0, np.clip(u, 0.0, 1.0))
+            trial.positions[space.free_indices] = space.box.corner + u @ space.box.vectors
+            trial_energy = relax(trial, calc, counter)
+            if rng.random() < np.exp(-(trial_energy - current_energy) / HOP_KT):
+                current, current_energy = trial, trial_energy
+    except Budget:
+        return
