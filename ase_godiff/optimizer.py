@@ -85,6 +85,7 @@ class GODiffOptimizer:
         self.nevaluations = 0
         self.nrejected = 0
         self.failures: list[dict] = []
+        self.timings: list[dict] = []  # seconds per stage spent sampling, evaluating, training
         self.model_trained = False
         self._best: Atoms | None = None
         self._observers: list[tuple] = []
@@ -172,6 +173,7 @@ class GODiffOptimizer:
                 rejected += 1
             else:
                 candidates.append(free_positions)
+        sampled = time.perf_counter()
         energies, failed = [], 0
         structures = [self.space.to_atoms(x) for x in candidates]
         for free_positions, result in zip(candidates, evaluate_many(structures, self.calc)):
@@ -179,11 +181,15 @@ class GODiffOptimizer:
                 energies.append(result.energy)
             else:
                 failed += 1
+        evaluated = time.perf_counter()
         self.nrejected += rejected
         energies_so_far = self.buffer.energies if len(self.buffer) else None
         kT = self.kT = self.schedule.kT(self.stage, energies_so_far, self.kT)
         if len(self.buffer) and s.train_steps:
             self._train(kT)
+        trained = time.perf_counter()
+        self.timings.append({"sample": sampled - started, "evaluate": evaluated - sampled,
+                             "train": trained - evaluated})
         self._log_stage(kT, energies, rejected, failed, time.perf_counter() - started)
         self.stage += 1
         self._call_observers()

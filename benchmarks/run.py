@@ -54,6 +54,8 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         "best_energy": float(energies.min()),
         "wall_seconds": time.perf_counter() - started,
         "last_stage_success_fraction": last_stage_hits,
+        "seconds": {part: float(sum(t[part] for t in opt.timings))
+                    for part in ("sample", "evaluate", "train")},
         "trace": [[int(n), float(e)] for n, e in zip(evaluations, np.minimum.accumulate(energies))],
     }
 

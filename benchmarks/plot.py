@@ -1,0 +1,65 @@
+"""Best energy against evaluations, median and spread over seeds, one line per method.
+
+    python benchmarks/plot.py benchmarks/results/b_*.json --out docs/figures/task_b.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def best_so_far(trace: list, grid: np.ndarray) -> np.ndarray:
+    """The best energy after each evaluation count in ``grid`` (NaN before the first)."""
+    counts = np.array([n for n, _ in trace])
+    energies = np.minimum.accumulate(np.array([e for _, e in trace]))
+    index = np.searchsorted(counts, grid, side="right") - 1
+    return np.where(index >= 0, energies[np.maximum(index, 0)], np.nan)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("results", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--reference", type=float, default=None, help="global-minimum energy (eV)")
+    args = parser.parse_args()
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    task = None
+    for path in args.results:
+        report = json.loads(path.read_text())
+        task = report["task"]
+        reference = args.reference
+        if reference is None:
+            from ase_godiff.tasks import TASKS
+            reference = TASKS[task].reference_energy
+        horizon = max(r["evaluations"] for r in report["records"])
+        grid = np.unique(np.geomspace(1, horizon, 200).astype(int))
+        curves = np.array([best_so_far(r["trace"], grid) for r in report["records"]]) - reference
+        curves = np.maximum(curves, 1e-4)
+        summary = report["summary"]
+        label = f"{report['method']} ({summary['successes']}/{summary['seeds']} solved)"
+        line, = axes.plot(grid, np.nanmedian(curves, axis=0), label=label)
+        axes.fill_between(grid, np.nanmin(curves, axis=0), np.nanmax(curves, axis=0),
+                          color=line.get_color(), alpha=0.2)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("evaluations (calculator calls)")
+    axes.set_ylabel("best energy - global minimum (eV)")
+    axes.set_title(f"{task}: median and min-max over seeds (EMT)")
+    axes.legend()
+    axes.grid(alpha=0.3, which="both")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(args.out, dpi=120)
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
