@@ -76,5 +76,57 @@ def demo(seed: int = typer.Option(0, help="random seed"),
                  f"after {opt.nevaluations} evaluations; {verdict}")
 
 
+@app.command("list")
+def list_command():
+    """The model zoo as a table."""
+    from rich.table import Table
+
+    from .zoo import ZooError, list_models
+
+    try:
+        entries = list_models()
+    except ZooError as error:
+        fail(str(error), 1)
+    table = Table(title="ase_godiff model zoo")
+    for column in ("name", "Hub repo", "revision", "energy function", "description", "shipped"):
+        table.add_column(column)
+    for entry in entries:
+        table.add_row(entry.name, entry.repo_id, entry.revision[:12], entry.energy_function,
+                      entry.description, "yes" if entry.shipped else "no")
+    Console().print(table)
+
+
+@app.command()
+def pull(name: str = typer.Argument(..., help="a zoo name or a Hub repo id user/name[@revision]"),
+         revision: Optional[str] = typer.Option(None, help="branch, tag or commit")):
+    """Download a model into the Hugging Face cache, verify it, and print where it is."""
+    from .zoo import ZooError, pull as pull_model
+
+    try:
+        pulled = pull_model(name, revision)
+    except ZooError as error:
+        fail(str(error), 1)
+    if pulled.origin == "shipped":
+        stderr.print("[yellow]the Hub could not be reached: using the copy shipped with ase_godiff[/yellow]")
+    print(pulled.path)
+
+
+@app.command()
+def push(folder: Path = typer.Argument(..., help="a model folder (opt.save_model)"),
+         repo: str = typer.Option(..., help="the Hub repo id, user/name"),
+         private: bool = typer.Option(False, help="create the repo as private"),
+         token: Optional[str] = typer.Option(None, help="a Hub token (default: the login's)")):
+    """Publish a model folder with its card; creates the repo if needed and prints the commit."""
+    from .zoo import ZooError, push as push_model
+
+    if "/" not in repo:
+        fail(f"--repo must be user/name, got {repo!r}")
+    try:
+        commit = push_model(folder, repo, token=token, private=private)
+    except ZooError as error:
+        fail(str(error), 1)
+    print(commit)
+
+
 def main():
     app()

@@ -23,12 +23,14 @@ from .diffusion.sampler import reverse_diffusion
 from .diffusion.sde import VESDE
 from .evaluate import evaluate_many
 from .nn.graph import TemplateEnvironment
+from .model_io import CardInfo, load_model, save_model
 from .nn.score import ScoreNetConfig, ScoreNetwork
 from .polish import distinct_lowest, relax
 from .schedule import make_schedule
 from .settings import SearchSettings
 from .space import Box, SearchSpace
 from .train import TrainingData, train_stage
+from .zoo import resolve_model
 
 __all__ = ["GODiffOptimizer"]
 
@@ -46,7 +48,10 @@ class GODiffOptimizer:
         calc: any ASE calculator; one call per evaluated structure.
         settings: a :class:`SearchSettings`; keyword ``overrides`` change single fields
             (e.g. ``stages=10``).
-        network: the score network's architecture.
+        network: the score network's architecture (for a new model).
+        model: warm start from a pretrained model: a zoo name (``"pt111-adatom"``), a Hub
+            repo id ``"user/name[@revision]"``, or a local model folder. The first stage
+            then samples from the model instead of the prior.
         box: the generation box (:class:`Box`); default: see :class:`SearchSpace`.
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
@@ -55,7 +60,7 @@ class GODiffOptimizer:
 
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
-                 logfile=None, trajectory: str | None = None, **overrides):
+                 logfile=None, trajectory: str | None = None, model=None, **overrides):
         self.settings = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
         if calc is None:
@@ -65,10 +70,18 @@ class GODiffOptimizer:
         numpy_seed, torch_seed = np.random.SeedSequence(self.seed).spawn(2)
         self.rng = np.random.default_rng(numpy_seed)
         self.generator = torch.Generator().manual_seed(int(torch_seed.generate_state(1)[0]))
-        self.network_config = network or ScoreNetConfig()
-        with torch.random.fork_rng():
-            torch.manual_seed(self.seed)
-            self.model = ScoreNetwork(self.network_config).eval()
+        self.model_source = None
+        if model is not None:
+            if network is not None:
+                raise ValueError("give either network= (a new model) or model= (a pretrained one)")
+            pulled = resolve_model(model)
+            self.model, self.model_source = load_model(pulled.path), f"{model} ({pulled.origin})"
+            self.network_config = self.model.config
+        else:
+            self.network_config = network or ScoreNetConfig()
+            with torch.random.fork_rng():
+                torch.manual_seed(self.seed)
+                self.model = ScoreNetwork(self.network_config).eval()
         self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff,
                                                   self.network_config.free_cutoff, DTYPE)
         self.box = BoxGeometry.from_space(self.space, DTYPE)
@@ -86,7 +99,7 @@ class GODiffOptimizer:
         self.nrejected = 0
         self.failures: list[dict] = []
         self.timings: list[dict] = []  # seconds per stage spent sampling, evaluating, training
-        self.model_trained = False
+        self.model_trained = model is not None
         self._best: Atoms | None = None
         self._observers: list[tuple] = []
         self._logfile, self._owns_logfile = _open_logfile(logfile)
@@ -144,8 +157,30 @@ class GODiffOptimizer:
             "seed": self.seed,
             "settings": self.settings.to_dict(),
             "network": self.network_config.to_dict(),
+            "model": self.model_source,
             "box": {"corner": self.space.box.corner.tolist(), "vectors": self.space.box.vectors.tolist()},
         }
+
+    def save_model(self, folder, *, name: str | None = None, description: str = "",
+                   benchmark: str = "") -> None:
+        """Write the current model as a folder (config, safetensors weights, model card)."""
+        from ase.data import chemical_symbols
+
+        energies = self.buffer.energies
+        template = self.space.atoms[self.space.template_indices]
+        card = CardInfo(
+            name=name or str(folder).rstrip("/").split("/")[-1], description=description,
+            elements=sorted({chemical_symbols[z] for z in self.space.atoms.numbers}),
+            template=f"{template.get_chemical_formula() or 'none'}, pbc {self.space.pbc.tolist()}, "
+                     f"cell {np.round(self.space.cell.diagonal(), 3).tolist()} Å; free atoms "
+                     f"{self.space.atoms[self.space.free_indices].get_chemical_formula()}",
+            energy_function=type(self.calc).__name__,
+            temperatures=f"{self.settings.kT_start} to {self.kT if self.kT else self.settings.kT_end} "
+                         f"({self.settings.schedule})",
+            evaluations=self.nevaluations,
+            benchmark=benchmark or (f"best energy {energies.min():.4f} eV after "
+                                    f"{self.nevaluations} evaluations" if len(energies) else ""))
+        save_model(self.model, folder, card)
 
     def close(self) -> None:
         if self._trajectory is not None:

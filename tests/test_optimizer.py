@@ -76,11 +76,13 @@ def test_irun_yields_per_stage_and_observers_follow_their_interval():
 
 def test_logfile_has_a_header_and_one_line_per_stage():
     stream = io.StringIO()
-    _optimizer(logfile=stream, stages=3).run()
+    opt = _optimizer(logfile=stream, stages=3)
+    opt.run()
     lines = stream.getvalue().splitlines()
     assert "kT/eV" in lines[0] and "ESS" in lines[0]
     assert len(lines) == 4 and all(line.startswith("GODiff:") for line in lines[1:])
-    assert float(lines[-1].split()[2]) == pytest.approx(FAST.kT_end)
+    assert float(lines[-1].split()[2]) == pytest.approx(opt.kT, abs=1e-4)
+    assert int(lines[-1].split()[3]) == opt.nevaluations
 
 
 def test_logfile_path_and_silence(tmp_path, capsys):

@@ -1,0 +1,42 @@
+"""Fixed and adaptive temperature schedules."""
+
+import numpy as np
+import pytest
+
+from ase_godiff.buffer import boltzmann_weights, effective_sample_size
+from ase_godiff.schedule import AdaptiveSchedule, ExponentialSchedule, make_schedule
+
+
+def test_exponential_runs_from_start_to_end_geometrically():
+    schedule = ExponentialSchedule(5.0, 0.02, 20)
+    values = np.array([schedule.kT(i) for i in range(20)])
+    assert values[0] == pytest.approx(5.0) and values[-1] == pytest.approx(0.02)
+    np.testing.assert_allclose(values[1:] / values[:-1], (0.02 / 5.0) ** (1 / 19))
+
+
+def test_adaptive_hits_the_target_effective_sample_size():
+    energies = np.random.default_rng(0).gamma(2.0, 0.5, size=400) + 25.0
+    schedule = AdaptiveSchedule(5.0, 1e-4, target_ess=32)
+    kT = schedule.kT(3, energies)
+    assert effective_sample_size(boltzmann_weights(energies, kT)) == pytest.approx(32, rel=1e-3)
+
+
+def test_adaptive_temperature_scales_with_the_energy_scale():
+    """The same settings serve eV-scale metals and meV-scale Lennard-Jones argon."""
+    energies = np.random.default_rng(1).normal(0.0, 1.0, size=300) ** 2
+    schedule = AdaptiveSchedule(10.0, 1e-6, target_ess=16)
+    assert schedule.kT(1, energies / 100.0) == pytest.approx(schedule.kT(1, energies) / 100.0, rel=1e-6)
+
+
+def test_adaptive_never_heats_up_and_respects_its_bounds():
+    schedule = AdaptiveSchedule(2.0, 0.05, target_ess=16)
+    assert schedule.kT(0, np.arange(10.0)) == 2.0  # too few structures yet: start hot
+    narrow = np.linspace(0.0, 0.001, 200)  # almost degenerate: ESS stays high even when cold
+    assert schedule.kT(1, narrow) == pytest.approx(0.05)
+    wide = np.linspace(0.0, 100.0, 200)
+    assert schedule.kT(2, wide, previous=0.1) <= 0.1
+
+
+def test_unknown_schedule_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown temperature schedule"):
+        make_schedule("cosine", kT_start=1.0, kT_end=0.1, stages=3, target_ess=4)
