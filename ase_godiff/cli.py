@@ -76,6 +76,58 @@ def demo(seed: int = typer.Option(0, help="random seed"),
                  f"after {opt.nevaluations} evaluations; {verdict}")
 
 
+@app.command()
+def run(config: Path = typer.Argument(..., help="a TOML search definition"),
+        seed: Optional[int] = typer.Option(None, help="override [search] seed"),
+        out: Optional[Path] = typer.Option(None, help="override [output] folder"),
+        set_: list[str] = typer.Option([], "--set", help="override a [search] field: key=value"),
+        json_output: bool = typer.Option(False, "--json", help="print only the summary, as JSON")):
+    """Run a search defined in a TOML file (see docs/cli.md); exit 2 on bad input, 1 on failure."""
+    import ast
+
+    from .optimizer import GODiffOptimizer
+    from .runconfig import load_run_config, make_calculator
+    from .zoo import ZooError
+
+    try:
+        overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in set_)}
+    except (ValueError, SyntaxError):
+        fail(f"--set takes key=value with a Python literal value, got {set_}")
+    try:
+        cfg = load_run_config(config, overrides)
+        calc = make_calculator(cfg.calculator)
+    except ValueError as error:
+        fail(str(error))
+    folder = out or cfg.folder
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    files = {"logfile": str(folder / "search.log"), "trajectory": str(folder / "search.traj")} if folder else {}
+    try:
+        opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box,
+                              seed=cfg.seed if seed is None else seed, model=cfg.model, **files)
+    except (ValueError, ZooError) as error:
+        fail(str(error))
+    with opt:
+        search_with_progress(opt)
+        try:
+            energy, best = opt.get_minimum()
+        except RuntimeError as error:
+            fail(str(error), 1)
+    summary = {"evaluations": opt.nevaluations, "rejected": opt.nrejected,
+               "failures": len(opt.failures), "best_energy_eV": energy,
+               "stages": opt.stage, "seed": opt.seed}
+    if folder is not None:
+        best.write(folder / "best.extxyz")
+        opt.save_model(folder / "model", name=cfg.model_name, description=cfg.description)
+        (folder / "summary.json").write_text(json.dumps({**summary, "run": opt.todict()}, indent=1))
+        summary["folder"] = str(folder)
+    if json_output:
+        print(json.dumps(summary))
+    else:
+        stderr.print(f"best energy {energy:.4f} eV after {opt.nevaluations} evaluations"
+                     + (f"; results in {folder}" if folder else ""))
+
+
 @app.command("list")
 def list_command():
     """The model zoo as a table."""
@@ -100,8 +152,11 @@ def list_command():
 def pull(name: str = typer.Argument(..., help="a zoo name or a Hub repo id user/name[@revision]"),
          revision: Optional[str] = typer.Option(None, help="branch, tag or commit")):
     """Download a model into the Hugging Face cache, verify it, and print where it is."""
+    import logging
+
     from .zoo import ZooError, pull as pull_model
 
+    logging.getLogger("ase_godiff.zoo").setLevel(logging.ERROR)  # the CLI says it itself
     try:
         pulled = pull_model(name, revision)
     except ZooError as error:

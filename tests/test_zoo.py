@@ -172,3 +172,32 @@ def test_warm_start_from_a_model_trained_on_another_system(tmp_path):
 def _emt():
     from ase.calculators.emt import EMT
     return EMT()
+
+
+def test_unreachable_hub_falls_back_to_the_shipped_copy(tmp_path):
+    result = _pull_in_subprocess("pt111-adatom", HF_ENDPOINT="http://127.0.0.1:9",
+                                 HF_HOME=str(tmp_path / "empty-cache"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("shipped") and "zoo_data/pt111-adatom" in result.stdout
+    model = load_model(result.stdout.split()[1])
+    assert model.config == ScoreNetConfig()
+
+
+def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
+    from ase.io import read
+
+    recipe = tmp_path / "search.toml"
+    recipe.write_text('[system]\ntask = "pt-step-adatom"\n[search]\nstages = 2\n'
+                      'samples_per_stage = 6\ntrain_steps = 3\nsampling_steps = 4\n'
+                      '[output]\nfolder = "out"\nmodel_name = "tiny"\n')
+    result = CliRunner().invoke(app, ["run", str(recipe), "--json"])
+    assert result.exit_code == 0, result.stderr
+    summary = __import__("json").loads(result.stdout)
+    assert summary["evaluations"] == len(read(tmp_path / "out" / "search.traj", ":"))
+    best = read(tmp_path / "out" / "best.extxyz")
+    assert best.get_potential_energy() == pytest.approx(summary["best_energy_eV"])
+    assert load_model(tmp_path / "out" / "model").config == ScoreNetConfig()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[system]\ntask = "no-such-task"\n')
+    failed = CliRunner().invoke(app, ["run", str(bad)])
+    assert failed.exit_code == 2 and "unknown task" in failed.stderr
