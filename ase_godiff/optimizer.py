@@ -11,12 +11,15 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io.trajectory import Trajectory
 
+from .checkpoint import load_checkpoint, save_checkpoint
 from .buffer import ReplayBuffer, effective_sample_size, boltzmann_weights
 from .diffusion.box import BoxGeometry
 from .diffusion.sampler import reverse_diffusion
@@ -56,11 +59,14 @@ class GODiffOptimizer:
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
         trajectory: a path; every evaluated structure is appended with its energy and forces.
+        restart: a run folder: a checkpoint is written there after every stage, and a search
+            created with the same atoms, settings and seed continues from it exactly.
     """
 
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
-                 logfile=None, trajectory: str | None = None, model=None, **overrides):
+                 logfile=None, trajectory: str | None = None, model=None, restart=None,
+                 **overrides):
         self.settings = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
         if calc is None:
@@ -106,6 +112,11 @@ class GODiffOptimizer:
         self._trajectory_path = trajectory
         self._trajectory: Trajectory | None = None
         self._header_written = False
+        self.restart = restart
+        if restart is not None and any((Path(restart) / name).exists()
+                                       for name in ("checkpoint", "checkpoint.old")):
+            load_checkpoint(self, restart)
+            self._best = self._best_from_buffer()
 
     # ------------------------------------------------------------------ ASE contract
     def attach(self, function: Callable, interval: int = 1, *args, **kwargs) -> None:
@@ -114,14 +125,18 @@ class GODiffOptimizer:
             function = function.write
         self._observers.append((function, interval, args, kwargs))
 
-    def irun(self, steps: int | None = None, max_evaluations: int | None = None):
+    def irun(self, steps: int | None = None, max_evaluations: int | None = None,
+             max_seconds: float | None = None):
         """Run stages, yielding after each whether the run has ended.
 
         Args:
             steps: at most this many stages (default: to the end of the schedule).
             max_evaluations: stop once this many calculator calls have been made; the
                 last stage is shortened so the count is never exceeded.
+            max_seconds: do not start a stage that would, at the pace of the last one,
+                end after this many seconds from the call (a batch job's wall limit).
         """
+        started = time.perf_counter()
         remaining = self.settings.stages - self.stage
         if steps is not None:
             remaining = min(remaining, steps)
@@ -129,6 +144,11 @@ class GODiffOptimizer:
             budget = None if max_evaluations is None else max_evaluations - self.nevaluations
             if budget is not None and budget <= 0:
                 break
+            if max_seconds is not None and self.timings:
+                elapsed, last = time.perf_counter() - started, sum(self.timings[-1].values())
+                if elapsed + last > max_seconds:
+                    log.info("stopping before stage %d: the time limit would be passed", self.stage)
+                    break
             self.step(max_samples=budget)
             over_budget = max_evaluations is not None and self.nevaluations >= max_evaluations
             if self.stage == self.settings.stages and not over_budget:
@@ -137,9 +157,10 @@ class GODiffOptimizer:
             if over_budget:
                 break
 
-    def run(self, steps: int | None = None, max_evaluations: int | None = None) -> Atoms:
+    def run(self, steps: int | None = None, max_evaluations: int | None = None,
+            max_seconds: float | None = None) -> Atoms:
         """Run the search; returns the lowest-energy structure found (energy and forces attached)."""
-        for _ in self.irun(steps=steps, max_evaluations=max_evaluations):
+        for _ in self.irun(steps=steps, max_evaluations=max_evaluations, max_seconds=max_seconds):
             pass
         return self.get_minimum()[1]
 
@@ -227,6 +248,8 @@ class GODiffOptimizer:
                              "train": trained - evaluated})
         self._log_stage(kT, energies, rejected, failed, time.perf_counter() - started)
         self.stage += 1
+        if self.restart is not None:
+            save_checkpoint(self, self.restart)
         self._call_observers()
 
     def sample(self, n_samples: int) -> np.ndarray:
@@ -294,10 +317,21 @@ class GODiffOptimizer:
                         self.nevaluations)
         if self._trajectory_path is not None:
             if self._trajectory is None:
-                self._trajectory = Trajectory(self._trajectory_path, "w")
+                mode = "a" if self.restart is not None else "w"
+                self._trajectory = Trajectory(self._trajectory_path, mode)
             self._trajectory.write(atoms)
         if self._best is None or energy < self._best.get_potential_energy():
             self._best = atoms
+
+    def _best_from_buffer(self) -> Atoms | None:
+        if not len(self.buffer):
+            return None
+        index = int(np.argmin(self.buffer.energies))
+        atoms = self.space.to_atoms(self.buffer.positions[index])
+        forces = np.zeros((len(atoms), 3))
+        forces[self.space.free_indices] = self.buffer.forces[index]
+        atoms.calc = SinglePointCalculator(atoms, energy=self.buffer.energies[index], forces=forces)
+        return atoms
 
     def _log_stage(self, kT, energies, rejected, failed, seconds) -> None:
         ess = effective_sample_size(boltzmann_weights(self.buffer.energies, kT)) if len(self.buffer) else 0.0
