@@ -22,11 +22,12 @@ def fail(message: str, code: int = 2):
     raise typer.Exit(code)
 
 
-def search_with_progress(opt, max_evaluations: Optional[int] = None):
+def search_with_progress(opt, max_evaluations: Optional[int] = None,
+                         max_seconds: Optional[float] = None):
     """Run ``opt`` with a progress bar (terminal) or plain stage lines (batch jobs) on stderr."""
     total = opt.settings.stages - opt.stage
     if not stderr.is_terminal:
-        for _ in opt.irun(max_evaluations=max_evaluations):
+        for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
             energy = opt.get_minimum()[0] if len(opt.buffer) else float("nan")
             print(f"stage {opt.stage}/{opt.settings.stages} kT {opt.kT:.4f} eV "
                   f"evaluations {opt.nevaluations} best {energy:.4f} eV", file=sys.stderr, flush=True)
@@ -35,7 +36,7 @@ def search_with_progress(opt, max_evaluations: Optional[int] = None):
                TextColumn("{task.fields[status]}"), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=False) as progress:
         bar = progress.add_task("search", total=total, status="sampling the prior")
-        for _ in opt.irun(max_evaluations=max_evaluations):
+        for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
             energy = opt.get_minimum()[0] if len(opt.buffer) else float("nan")
             progress.update(bar, advance=1, status=f"kT {opt.kT:.3f} eV, {opt.nevaluations} "
                                                    f"evaluations, best {energy:.4f} eV")
@@ -77,18 +78,32 @@ def demo(seed: int = typer.Option(0, help="random seed"),
 
 
 @app.command()
-def run(config: Path = typer.Argument(..., help="a TOML search definition"),
+def run(config: Optional[Path] = typer.Argument(None, help="a TOML search definition"),
+        resume: Optional[Path] = typer.Option(None, help="continue the run in this folder"),
         seed: Optional[int] = typer.Option(None, help="override [search] seed"),
         out: Optional[Path] = typer.Option(None, help="override [output] folder"),
         set_: list[str] = typer.Option([], "--set", help="override a [search] field: key=value"),
+        max_time: Optional[float] = typer.Option(None, help="stop cleanly before this many seconds"),
         json_output: bool = typer.Option(False, "--json", help="print only the summary, as JSON")):
-    """Run a search defined in a TOML file (see docs/cli.md); exit 2 on bad input, 1 on failure."""
+    """Run a search defined in a TOML file (docs/cli.md); exit 2 on bad input, 1 on failure.
+
+    With a run folder, a checkpoint is written after every stage; --resume FOLDER continues
+    an interrupted run exactly.
+    """
     import ast
 
     from .optimizer import GODiffOptimizer
     from .runconfig import load_run_config, make_calculator
     from .zoo import ZooError
 
+    if resume is not None:
+        try:
+            saved = json.loads((resume / "run.json").read_text())
+        except (OSError, ValueError):
+            fail(f"{resume} is not a run folder (no run.json): give the folder of a godiff run")
+        config, set_, seed, out = Path(saved["config"]), saved["set"], saved["seed"], resume
+    if config is None:
+        fail("give a TOML search definition, or --resume FOLDER")
     try:
         overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in set_)}
     except (ValueError, SyntaxError):
@@ -99,23 +114,28 @@ def run(config: Path = typer.Argument(..., help="a TOML search definition"),
     except ValueError as error:
         fail(str(error))
     folder = out or cfg.folder
+    seed = cfg.seed if seed is None else seed
+    files = {}
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-    files = {"logfile": str(folder / "search.log"), "trajectory": str(folder / "search.traj")} if folder else {}
+        (folder / "run.json").write_text(json.dumps(
+            {"config": str(config.resolve()), "set": set_, "seed": seed}, indent=1))
+        files = {"logfile": str(folder / "search.log"), "trajectory": str(folder / "search.traj"),
+                 "restart": str(folder)}
     try:
-        opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box,
-                              seed=cfg.seed if seed is None else seed, model=cfg.model, **files)
+        opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box, seed=seed,
+                              model=cfg.model, **files)
     except (ValueError, ZooError) as error:
         fail(str(error))
     with opt:
-        search_with_progress(opt)
+        search_with_progress(opt, max_seconds=max_time)
         try:
             energy, best = opt.get_minimum()
         except RuntimeError as error:
             fail(str(error), 1)
     summary = {"evaluations": opt.nevaluations, "rejected": opt.nrejected,
                "failures": len(opt.failures), "best_energy_eV": energy,
-               "stages": opt.stage, "seed": opt.seed}
+               "stages": opt.stage, "finished": opt.stage >= opt.settings.stages, "seed": opt.seed}
     if folder is not None:
         best.write(folder / "best.extxyz")
         opt.save_model(folder / "model", name=cfg.model_name, description=cfg.description)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,22 @@ def evaluate(atoms: Atoms, calc) -> Evaluation:
     return Evaluation(atoms, energy, forces)
 
 
-def evaluate_many(structures: Sequence[Atoms], calc) -> Iterator[Evaluation]:
-    """Evaluate structures one by one, yielding each result (in input order) as soon as it exists."""
-    for atoms in structures:
-        yield evaluate(atoms, calc)
+def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None = None
+                  ) -> Iterator[Evaluation]:
+    """Evaluate structures, yielding each result in input order as soon as it exists.
+
+    With an ``executor`` (any ``concurrent.futures.Executor``: a process pool, Dask's
+    ``client.get_executor()``), each structure is one task running :func:`evaluate` on a
+    worker; a task that dies (a lost worker, a broken pool) is recorded as a failure.
+    """
+    if executor is None:
+        for atoms in structures:
+            yield evaluate(atoms, calc)
+        return
+    futures = [executor.submit(evaluate, atoms, calc) for atoms in structures]
+    for atoms, future in zip(structures, futures):
+        try:
+            yield future.result()
+        except Exception as error:  # the worker, not the calculator, failed
+            log.warning("evaluation task failed: %s: %s", type(error).__name__, error)
+            yield Evaluation(atoms.copy(), error=f"{type(error).__name__}: {error}")

@@ -59,6 +59,8 @@ class GODiffOptimizer:
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
         trajectory: a path; every evaluated structure is appended with its energy and forces.
+        executor: a ``concurrent.futures.Executor`` that evaluates a stage's structures in
+            parallel (a process pool, or Dask: ``client.get_executor()``).
         restart: a run folder: a checkpoint is written there after every stage, and a search
             created with the same atoms, settings and seed continues from it exactly.
     """
@@ -66,12 +68,13 @@ class GODiffOptimizer:
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
                  logfile=None, trajectory: str | None = None, model=None, restart=None,
-                 **overrides):
+                 executor=None, **overrides):
         self.settings = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
         if calc is None:
             raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt")
         self.calc = calc
+        self.executor = executor
         self.seed = int(seed)
         numpy_seed, torch_seed = np.random.SeedSequence(self.seed).spawn(2)
         self.rng = np.random.default_rng(numpy_seed)
@@ -232,7 +235,8 @@ class GODiffOptimizer:
         sampled = time.perf_counter()
         energies, failed = [], 0
         structures = [self.space.to_atoms(x) for x in candidates]
-        for free_positions, result in zip(candidates, evaluate_many(structures, self.calc)):
+        results = evaluate_many(structures, self.calc, self.executor)
+        for free_positions, result in zip(candidates, results):
             if self._count(result, free_positions):
                 energies.append(result.energy)
             else:

@@ -197,6 +197,9 @@ def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
     best = read(tmp_path / "out" / "best.extxyz")
     assert best.get_potential_energy() == pytest.approx(summary["best_energy_eV"])
     assert load_model(tmp_path / "out" / "model").config == ScoreNetConfig()
+    rerun = CliRunner().invoke(app, ["run", "--resume", str(tmp_path / "out"), "--json"])
+    assert rerun.exit_code == 0, rerun.stderr  # the finished run resumes to the same end
+    assert __import__("json").loads(rerun.stdout)["best_energy_eV"] == summary["best_energy_eV"]
     bad = tmp_path / "bad.toml"
     bad.write_text('[system]\ntask = "no-such-task"\n')
     failed = CliRunner().invoke(app, ["run", str(bad)])
