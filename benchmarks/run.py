@@ -99,6 +99,7 @@ def main():
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     seeds = parse_seeds(args.seeds)
+    machine = machine_info()  # at the start: the commit whose code runs
     if args.workers > 1:
         os.environ["OMP_NUM_THREADS"] = "1"
     with ProcessPoolExecutor(args.workers) as pool:
@@ -114,7 +115,7 @@ def main():
     label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
     report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
-              "machine": machine_info(), "records": records, "summary": summarise(records)}
+              "machine": machine, "records": records, "summary": summarise(records)}
     print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
