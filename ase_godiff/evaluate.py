@@ -15,6 +15,8 @@ __all__ = ["Evaluation", "evaluate", "evaluate_many"]
 
 log = logging.getLogger(__name__)
 
+BATCH = 32  # structures per batched potential call
+
 
 @dataclass
 class Evaluation:
@@ -53,13 +55,21 @@ def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None =
                   ) -> Iterator[Evaluation]:
     """Evaluate structures, yielding each result in input order as soon as it exists.
 
-    With an ``executor`` (any ``concurrent.futures.Executor``: a process pool, Dask's
+    A calculator with a batched path (a MACE model, anything with ``evaluate_batch``;
+    see :mod:`ase_godiff.batched`) scores ``BATCH`` structures per call. With an ``executor`` (any ``concurrent.futures.Executor``: a process pool, Dask's
     ``client.get_executor()``), each structure is one task running :func:`evaluate` on a
     worker; a task that dies (a lost worker, a broken pool) is recorded as a failure.
     """
     if executor is None:
-        for atoms in structures:
-            yield evaluate(atoms, calc)
+        from .batched import batched_potential_for
+
+        batched = batched_potential_for(calc)
+        if batched is None:
+            for atoms in structures:
+                yield evaluate(atoms, calc)
+            return
+        for start in range(0, len(structures), BATCH):
+            yield from batched.evaluate_batch(structures[start:start + BATCH])
         return
     futures = [executor.submit(evaluate, atoms, calc) for atoms in structures]
     for atoms, future in zip(structures, futures):

@@ -110,6 +110,9 @@ def make_calculator(spec: dict):
 
         return EMT(**options)
     if name == "mace-mp":
+        import torch
+
+        torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 under torch >= 2.6
         try:
             from mace.calculators import mace_mp
         except ImportError:
