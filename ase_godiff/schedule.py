@@ -28,8 +28,7 @@ class ExponentialSchedule:
     stages: int
 
     def __post_init__(self):
-        if not (self.kT_start > 0 and self.kT_end > 0):
-            raise ValueError("temperatures kT_start and kT_end must be positive (eV)")
+        _check_temperatures(self.kT_start, self.kT_end)
         if self.stages < 1:
             raise ValueError("the schedule needs at least one stage")
 
@@ -53,8 +52,7 @@ class AdaptiveSchedule:
     target_ess: float
 
     def __post_init__(self):
-        if not (self.kT_start > 0 and self.kT_end > 0):
-            raise ValueError("temperatures kT_start and kT_end must be positive (eV)")
+        _check_temperatures(self.kT_start, self.kT_end)
         if self.target_ess < 1:
             raise ValueError("the target effective sample size must be at least 1 structure")
 
@@ -72,6 +70,11 @@ class AdaptiveSchedule:
             middle = 0.5 * (low + high)
             low, high = (middle, high) if ess(np.exp(middle)) < self.target_ess else (low, middle)
         return float(np.exp(high))
+
+
+def _check_temperatures(kT_start: float, kT_end: float) -> None:
+    if not (kT_start > 0 and kT_end > 0):
+        raise ValueError("temperatures kT_start and kT_end must be positive (eV)")
 
 
 def make_schedule(kind: str, *, kT_start: float, kT_end: float, stages: int, target_ess: float):

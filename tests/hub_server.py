@@ -68,6 +68,15 @@ class HubServer:
             def _error(self, code):
                 self._send(404, {"error": code}, {"X-Error-Code": code, "X-Error-Message": code})
 
+            def _snapshot(self, repo_id, revision):
+                """(commit sha, files) of a repo at a revision; None after sending the 404."""
+                if repo_id not in hub.repos:
+                    return self._error("RepoNotFound")
+                found = hub.repos[repo_id].files_at(revision)
+                if found is None:
+                    self._error("RevisionNotFound")
+                return found
+
             def _body(self):
                 return self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
 
@@ -118,12 +127,10 @@ class HubServer:
                 if path.startswith("/api/models/") and ("revision" in parts or "tree" in parts):
                     kind = "revision" if "revision" in parts else "tree"
                     at = parts.index(kind)
-                    repo_id, revision = "/".join(parts[2:at]), parts[at + 1]
-                    if repo_id not in hub.repos:
-                        return self._error("RepoNotFound")
-                    found = hub.repos[repo_id].files_at(revision)
+                    repo_id = "/".join(parts[2:at])
+                    found = self._snapshot(repo_id, parts[at + 1])
                     if found is None:
-                        return self._error("RevisionNotFound")
+                        return
                     sha, files = found
                     if kind == "tree":
                         return self._send(200, [{"type": "file", "path": p, "size": len(b),
@@ -132,13 +139,11 @@ class HubServer:
                                             "siblings": [{"rfilename": p} for p in files]})
                 if "resolve" in parts:
                     at = parts.index("resolve")
-                    repo_id, revision, file_path = "/".join(parts[:at]), parts[at + 1], "/".join(parts[at + 2:])
-                    if repo_id not in hub.repos:
-                        return self._error("RepoNotFound")
-                    found = hub.repos[repo_id].files_at(revision)
+                    found = self._snapshot("/".join(parts[:at]), parts[at + 1])
                     if found is None:
-                        return self._error("RevisionNotFound")
+                        return
                     sha, files = found
+                    file_path = "/".join(parts[at + 2:])
                     if file_path not in files:
                         return self._error("EntryNotFound")
                     body = files[file_path]
