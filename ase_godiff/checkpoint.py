@@ -29,7 +29,7 @@ def save_checkpoint(opt, directory) -> Path:
     final, staging = directory / FOLDER, directory / f"{FOLDER}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
-    state = {k: v.contiguous() for k, v in opt.model.state_dict().items()}
+    state = {k: v.detach().cpu().contiguous() for k, v in opt.model.state_dict().items()}
     save_file(state, str(staging / "model.safetensors"))
     torch.save(opt.torch_optimizer.state_dict(), staging / "optimizer.pt")
     torch.save(opt.generator.get_state(), staging / "torch_generator.pt")
@@ -64,7 +64,8 @@ def load_checkpoint(opt, directory) -> None:
         raise ValueError(f"the checkpoint in {directory} belongs to a search with other settings "
                          "or another seed: resume with the same settings and seed")
     opt.model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
-    opt.torch_optimizer.load_state_dict(torch.load(folder / "optimizer.pt", weights_only=True))
+    opt.torch_optimizer.load_state_dict(
+        torch.load(folder / "optimizer.pt", weights_only=True, map_location=opt.device))
     opt.generator.set_state(torch.load(folder / "torch_generator.pt", weights_only=True))
     opt.rng.bit_generator.state = meta["numpy_rng"]
     data = np.load(folder / "buffer.npz")

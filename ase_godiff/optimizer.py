@@ -59,6 +59,9 @@ class GODiffOptimizer:
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
         trajectory: a path; every evaluated structure is appended with its energy and forces.
+        device: where the score network runs: ``"cpu"`` (default), ``"cuda"``, or
+            ``"auto"`` (a GPU when there is one). Random draws stay on the CPU generator,
+            so a seed gives the same draws on any device.
         executor: a ``concurrent.futures.Executor`` that evaluates a stage's structures in
             parallel (a process pool, or Dask: ``client.get_executor()``).
         restart: a run folder: a checkpoint is written there after every stage, and a search
@@ -68,7 +71,7 @@ class GODiffOptimizer:
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
                  logfile=None, trajectory: str | None = None, model=None, restart=None,
-                 executor=None, **overrides):
+                 executor=None, device: str = "cpu", **overrides):
         self.settings = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
         if calc is None:
@@ -91,10 +94,12 @@ class GODiffOptimizer:
             with torch.random.fork_rng():
                 torch.manual_seed(self.seed)
                 self.model = ScoreNetwork(self.network_config).eval()
+        self.device = _resolve_device(device)
+        self.model.to(self.device)
         self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff,
-                                                  self.network_config.free_cutoff, DTYPE)
-        self.box = BoxGeometry.from_space(self.space, DTYPE)
-        self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long)
+                                                  self.network_config.free_cutoff, DTYPE).to(self.device)
+        self.box = BoxGeometry.from_space(self.space, DTYPE).to(self.device)
+        self.numbers = torch.as_tensor(self.space.free_numbers, dtype=torch.long, device=self.device)
         s = self.settings
         self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
         self.schedule = make_schedule(s.schedule, kT_start=s.kT_start, kT_end=s.kT_end,
@@ -261,7 +266,8 @@ class GODiffOptimizer:
         prior = self.space.sample_prior(n_samples, self.rng)
         if not self.model_trained:
             return prior
-        chunks = [self._denoise(torch.as_tensor(prior[i:i + SAMPLING_CHUNK], dtype=DTYPE))
+        chunks = [self._denoise(torch.as_tensor(prior[i:i + SAMPLING_CHUNK], dtype=DTYPE,
+                                                device=self.device))
                   for i in range(0, n_samples, SAMPLING_CHUNK)]
         return np.concatenate(chunks).astype(float) if chunks else prior
 
@@ -298,15 +304,15 @@ class GODiffOptimizer:
 
         return reverse_diffusion(model_fn, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
                                  generator=self.generator, project=self.box.confine,
-                                 guidance=s.guidance if guided else 0.0).numpy()
+                                 guidance=s.guidance if guided else 0.0).cpu().numpy()
 
     def _train(self, kT: float) -> None:
         s = self.settings
         chosen, weights = self.buffer.draw(kT, s.buffer_size, self.rng)
-        data = TrainingData(torch.as_tensor(self.buffer.positions[chosen], dtype=DTYPE),
-                            torch.as_tensor(weights, dtype=DTYPE),
-                            torch.as_tensor(self.buffer.positions, dtype=DTYPE),
-                            torch.as_tensor(_clip_norms(self.buffer.forces, s.force_clip), dtype=DTYPE))
+        tensor = lambda array: torch.as_tensor(array, dtype=DTYPE, device=self.device)  # noqa: E731
+        data = TrainingData(tensor(self.buffer.positions[chosen]), tensor(weights),
+                            tensor(self.buffer.positions),
+                            tensor(_clip_norms(self.buffer.forces, s.force_clip)))
         self.last_loss = train_stage(self.model, self.torch_optimizer, data, sde=self.sde,
                                      env=self.env, box=self.box, numbers=self.numbers,
                                      steps=s.train_steps,
@@ -357,6 +363,18 @@ class GODiffOptimizer:
         for function, interval, args, kwargs in self._observers:
             if self.stage % interval == 0:
                 function(*args, **kwargs)
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'auto'") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no GPU: use 'cpu' or 'auto'")
+    return resolved
 
 
 def _clip_norms(vectors: np.ndarray, limit: float) -> np.ndarray:

@@ -172,3 +172,16 @@ def test_polish_respects_the_evaluation_budget():
     opt = _optimizer(relax_top=3, relax_steps=50)
     opt.run(max_evaluations=FAST.samples_per_stage * FAST.stages + 4)
     assert opt.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
+
+
+def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
+    import torch
+
+    opt = _optimizer(device="auto", stages=1)
+    opt.run()
+    assert opt.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no GPU"):
+            _optimizer(device="cuda")
+    with pytest.raises(ValueError, match="unknown device"):
+        _optimizer(device="abacus")

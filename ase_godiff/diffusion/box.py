@@ -21,6 +21,12 @@ class BoxGeometry:
         self.inverse = torch.linalg.inv(torch.as_tensor(vectors, dtype=torch.float64)).to(dtype)
         self.periodic = torch.as_tensor(periodic, dtype=torch.bool)
 
+    def to(self, device) -> "BoxGeometry":
+        """Move the tensors to ``device`` (in place); returns self."""
+        for name in ("corner", "vectors", "inverse", "periodic"):
+            setattr(self, name, getattr(self, name).to(device))
+        return self
+
     @classmethod
     def from_space(cls, space, dtype: torch.dtype = torch.float32) -> "BoxGeometry":
         return cls(space.box.corner, space.box.vectors, space.periodic_box_axes, dtype)

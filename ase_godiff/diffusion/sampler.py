@@ -57,7 +57,7 @@ def reverse_diffusion(
             step = step + push * torch.clamp(max_guidance_step / (length + 1e-12), max=1.0)
         x = x + step
         if i < steps - 1:
-            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+            noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             x = x + torch.sqrt(g2 * dt) * noise
         if project is not None:
             x = project(x)

@@ -48,5 +48,5 @@ class VESDE:
 
     def perturb(self, x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None = None):
         """Draw x_t given x_0; ``t`` broadcasts against ``x0``. Returns (x_t, z)."""
-        z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
+        z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
         return x0 + self.sigma(t) * z, z

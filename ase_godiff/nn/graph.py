@@ -65,6 +65,13 @@ class TemplateEnvironment:
         self.shifts = torch.as_tensor(shifts, dtype=dtype)
         self._zero_shift = int(np.flatnonzero(np.all(shifts == 0.0, axis=1))[0])
 
+    def to(self, device) -> "TemplateEnvironment":
+        """Move the static tensors to ``device`` (in place); returns self."""
+        for name in ("pbc", "cell", "inverse_cell", "halo_positions", "halo_species",
+                     "halo_species_index", "shifts"):
+            setattr(self, name, getattr(self, name).to(device))
+        return self
+
     @classmethod
     def from_space(cls, space, cutoff: float, free_cutoff: float | None = None,
                    dtype: torch.dtype = torch.float32):
@@ -87,8 +94,8 @@ class TemplateEnvironment:
         # free-free: every periodic image of every other free atom, within the free cutoff
         vec = x[:, None, :, None, :] + self.shifts - x[:, :, None, None, :]  # (B, i, j, S, 3)
         within = (vec**2).sum(-1) < self.free_cutoff**2
-        eye = torch.eye(n_free, dtype=torch.bool)[None, :, :, None]
-        self_image = torch.zeros(self.shifts.shape[0], dtype=torch.bool)
+        eye = torch.eye(n_free, dtype=torch.bool, device=x.device)[None, :, :, None]
+        self_image = torch.zeros(self.shifts.shape[0], dtype=torch.bool, device=x.device)
         self_image[self._zero_shift] = True
         within &= ~(eye & self_image)
         b, i, j, s = within.nonzero(as_tuple=True)

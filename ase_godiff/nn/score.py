@@ -96,7 +96,7 @@ class ScoreNetwork(nn.Module):
         phases = torch.log(sigma)[:, None] * self.time_frequencies
         time = self.time_embedding(torch.cat([torch.sin(phases), torch.cos(phases)], dim=-1))
         s = (self.embedding(numbers)[None, :, :] + time[:, None, :]).reshape(n_nodes, -1)
-        v = torch.zeros(n_nodes, 3, s.shape[-1], dtype=s.dtype)
+        v = torch.zeros(n_nodes, 3, s.shape[-1], dtype=s.dtype, device=s.device)
 
         graph = env.graph(x)
         free_radial, free_unit = self._edge_features(graph.free_vectors, self.free_radial)
