@@ -121,7 +121,7 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "run.json").write_text(json.dumps(
             {"config": str(config.resolve()), "set": set_, "seed": seed}, indent=1))
-        files = {"logfile": str(folder / "search.log"), "trajectory": str(folder / "search.traj"),
+        files = {"logfile": str(folder / "search.log"), "database": str(folder / "search.db"),
                  "restart": str(folder)}
     try:
         opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box, seed=seed,
@@ -147,6 +147,26 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     else:
         stderr.print(f"best energy {energy:.4f} eV after {opt.nevaluations} evaluations"
                      + (f"; results in {folder}" if folder else ""))
+
+
+@app.command()
+def analyze(folder: Path = typer.Argument(..., help="a godiff run folder"),
+            out: Optional[Path] = typer.Option(None, help="where the PNGs go (default: the folder)"),
+            json_output: bool = typer.Option(False, "--json", help="print the numbers as JSON")):
+    """Plots of a run: best energy against evaluations, energies per stage, the best structure."""
+    from .plots import analyze_run
+
+    try:
+        summary, _ = analyze_run(folder, out)
+    except ValueError as error:
+        fail(str(error))
+    if json_output:
+        print(json.dumps(summary))
+    else:
+        target = out or folder
+        stderr.print(f"{summary['evaluations']} evaluations, best {summary['best_energy_eV']:.4f} eV "
+                     f"(evaluation {summary['best_evaluation']}); wrote convergence.png, "
+                     f"energies.png and best.png to {target}")
 
 
 @app.command("list")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import ase.db
 import numpy as np
 import torch
 from ase import Atoms
@@ -59,6 +60,9 @@ class GODiffOptimizer:
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
         trajectory: a path; every evaluated structure is appended with its energy and forces.
+        database: a path to an ASE database (``ase.db``); every calculator call becomes a
+            row with key-value pairs stage, evaluation and status ('ok' or 'failed', with
+            the error). Written only by this process, never by evaluation workers.
         device: where the score network runs: ``"cpu"`` (default), ``"cuda"``, or
             ``"auto"`` (a GPU when there is one). Random draws stay on the CPU generator,
             so a seed gives the same draws on any device.
@@ -70,7 +74,8 @@ class GODiffOptimizer:
 
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
-                 logfile=None, trajectory: str | None = None, model=None, restart=None,
+                 logfile=None, trajectory: str | None = None, database: str | None = None,
+                 model=None, restart=None,
                  executor=None, device: str = "cpu", **overrides):
         self.settings = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
@@ -119,6 +124,7 @@ class GODiffOptimizer:
         self._logfile, self._owns_logfile = _open_logfile(logfile)
         self._trajectory_path = trajectory
         self._trajectory: Trajectory | None = None
+        self._database = None if database is None else ase.db.connect(str(database))
         self._header_written = False
         self.restart = restart
         if restart is not None and any((Path(restart) / name).exists()
@@ -287,6 +293,9 @@ class GODiffOptimizer:
     def _count(self, result, free_positions: np.ndarray) -> bool:
         """Book one calculator call: record a success, or the failure; True on success."""
         self.nevaluations += 1
+        if self._database is not None:
+            status = {"status": "ok"} if result.ok else {"status": "failed", "error": result.error[:500]}
+            self._database.write(result.atoms, stage=self.stage, evaluation=self.nevaluations, **status)
         if not result.ok:
             self.failures.append({"stage": self.stage, "evaluation": self.nevaluations,
                                   "error": result.error})

@@ -193,7 +193,7 @@ def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
     result = CliRunner().invoke(app, ["run", str(recipe), "--json"])
     assert result.exit_code == 0, result.stderr
     summary = __import__("json").loads(result.stdout)
-    assert summary["evaluations"] == len(read(tmp_path / "out" / "search.traj", ":"))
+    assert summary["evaluations"] == len(read(tmp_path / "out" / "search.db", ":"))
     best = read(tmp_path / "out" / "best.extxyz")
     assert best.get_potential_energy() == pytest.approx(summary["best_energy_eV"])
     assert load_model(tmp_path / "out" / "model").config == ScoreNetConfig()
