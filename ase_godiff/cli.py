@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -18,7 +19,7 @@ stderr = Console(stderr=True)
 
 def fail(message: str, code: int = 2):
     """One clear line on stderr and a non-zero exit, no traceback."""
-    stderr.print(f"[red]error:[/red] {message}", highlight=False)
+    stderr.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -169,58 +170,75 @@ def analyze(folder: Path = typer.Argument(..., help="a godiff run folder"),
                      f"energies.png and best.png to {target}")
 
 
-@app.command("list")
-def list_command():
-    """The model zoo as a table."""
-    from rich.table import Table
-
-    from .zoo import ZooError, list_models
+def zoo_call(action, *args, **kwargs):
+    """``action(*args, **kwargs)``; a ZooError is one line on stderr: exit 2 for bad input, else 1."""
+    from .zoo import ZooError, ZooInputError
 
     try:
-        entries = list_models()
+        return action(*args, **kwargs)
+    except ZooInputError as error:
+        fail(str(error), 2)
     except ZooError as error:
         fail(str(error), 1)
-    table = Table(title="ase_godiff model zoo")
-    for column in ("name", "Hub repo", "revision", "energy function", "description", "shipped"):
-        table.add_column(column)
+
+
+@app.command("list")
+def list_command(json_output: bool = typer.Option(False, "--json", help="print the registry as JSON")):
+    """The model zoo as a table (on stdout)."""
+    from dataclasses import asdict
+
+    from rich import box
+    from rich.table import Table
+
+    from .zoo import list_models
+
+    entries = zoo_call(list_models)
+    if json_output:
+        print(json.dumps([{**asdict(e), "shipped": e.shipped is not None} for e in entries]))
+        return
+    table = Table(title="ase_godiff model zoo", box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    table.add_column("Hub repo@revision", overflow="fold")
+    table.add_column("energy")
+    table.add_column("shipped")
+    table.add_column("description")
     for entry in entries:
-        table.add_row(entry.name, entry.repo_id, entry.revision[:12], entry.energy_function,
-                      entry.description, "yes" if entry.shipped else "no")
+        table.add_row(entry.name, f"{entry.repo_id}@{entry.revision}", entry.energy_function,
+                      "yes" if entry.shipped else "no", entry.description)
     Console().print(table)
+    if not entries:
+        stderr.print("the registry has no models yet")
 
 
 @app.command()
-def pull(name: str = typer.Argument(..., help="a zoo name or a Hub repo id user/name[@revision]"),
-         revision: Optional[str] = typer.Option(None, help="branch, tag or commit")):
-    """Download a model into the Hugging Face cache, verify it, and print where it is."""
+def pull(name: str = typer.Argument(..., help="a zoo name or a Hub repo id owner/name[@revision]"),
+         revision: Optional[str] = typer.Option(None, help="branch, tag or commit"),
+         force: bool = typer.Option(False, "--force", help="download again what is cached")):
+    """Download a model into the Hugging Face cache, verify it, and print its folder (stdout)."""
     import logging
 
-    from .zoo import ZooError, pull as pull_model
+    from .zoo import pull as pull_model
 
-    logging.getLogger("ase_godiff.zoo").setLevel(logging.ERROR)  # the CLI says it itself
-    try:
-        pulled = pull_model(name, revision)
-    except ZooError as error:
-        fail(str(error), 1)
-    if pulled.origin == "shipped":
-        stderr.print("[yellow]the Hub could not be reached: using the copy shipped with ase_godiff[/yellow]")
+    logging.getLogger("ase_godiff.zoo").setLevel(logging.ERROR)  # the notes are printed below
+    pulled = zoo_call(pull_model, name, revision, force=force)
+    if pulled.note:
+        stderr.print(f"[yellow]{escape(pulled.note)}[/yellow]", soft_wrap=True)
     print(pulled.path)
 
 
 @app.command()
 def push(folder: Path = typer.Argument(..., help="a model folder (opt.save_model)"),
-         repo: str = typer.Option(..., help="the Hub repo id, user/name"),
+         repo: str = typer.Option(..., help="the Hub repo id, owner/name"),
+         revision: Optional[str] = typer.Option(None, help="the branch to commit to (default main)"),
+         tag: Optional[str] = typer.Option(None, help="tag the new commit, e.g. v0.1.0"),
          private: bool = typer.Option(False, help="create the repo as private"),
          token: Optional[str] = typer.Option(None, help="a Hub token (default: the login's)")):
     """Publish a model folder with its card; creates the repo if needed and prints the commit."""
-    from .zoo import ZooError, push as push_model
+    from .zoo import push as push_model
 
-    if "/" not in repo:
-        fail(f"--repo must be user/name, got {repo!r}")
-    try:
-        commit = push_model(folder, repo, token=token, private=private)
-    except ZooError as error:
-        fail(str(error), 1)
+    if repo.count("/") != 1:
+        fail(f"--repo must be owner/name, got {repo!r}")
+    commit = zoo_call(push_model, folder, repo, token=token, private=private, revision=revision, tag=tag)
     print(commit)
 
 

@@ -1,7 +1,7 @@
 """A trained model as a folder: config.json + model.safetensors + README.md (model card).
 
 The config round-trips the whole architecture, the weights load strictly, and nothing is
-ever unpickled.
+ever unpickled. This is the layout ``huggingface_hub`` and the Hub expect of a model repo.
 """
 
 from __future__ import annotations
@@ -12,22 +12,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from huggingface_hub import ModelCard, ModelCardData
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
-__all__ = ["CONFIG_FILE", "CardInfo", "WEIGHTS_FILE", "load_model", "save_model", "sha256_of"]
+__all__ = ["CONFIG_FILE", "CARD_FILE", "ModelCardInfo", "WEIGHTS_FILE", "load_model",
+           "save_model", "sha256_of"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
-FORMAT_VERSION = 1
 LIBRARY = "ase_godiff"
+FORMAT_VERSION = 1
+CONFIG_KEYS = {"library", "format_version", "version", "network"}  # "version": the package's
+TAGS = ["ase_godiff", "go-diff", "diffusion", "global-optimization", "atomistic"]
 
 
 @dataclass
-class CardInfo:
-    """What a model card says about a model: what it was trained on and how well it did."""
+class ModelCardInfo:
+    """What a model card says about a model: what it was trained on and how well it did.
+
+    ``temperatures`` is free text in kT (eV), e.g. ``"0.5 to 0.05 (adaptive)"``;
+    ``benchmark`` is markdown; ``version`` defaults to the installed ase_godiff.
+    """
 
     name: str
     description: str = ""
@@ -37,9 +45,14 @@ class CardInfo:
     temperatures: str = ""
     evaluations: int = 0
     benchmark: str = ""
+    version: str = ""
+
+
+CardInfo = ModelCardInfo  # the name GODiffOptimizer.save_model uses
 
 
 def sha256_of(path) -> str:
+    """The hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -47,7 +60,7 @@ def sha256_of(path) -> str:
     return digest.hexdigest()
 
 
-def save_model(model: ScoreNetwork, folder, card: CardInfo | None = None) -> Path:
+def save_model(model: ScoreNetwork, folder, card: ModelCardInfo | None = None) -> Path:
     """Write ``folder`` with the config, the weights and a model card; returns the folder."""
     from . import __version__
 
@@ -58,40 +71,80 @@ def save_model(model: ScoreNetwork, folder, card: CardInfo | None = None) -> Pat
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     state = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
     save_file(state, str(folder / WEIGHTS_FILE), metadata={"library": LIBRARY})
-    _model_card(card or CardInfo(name=folder.name), model.config, __version__).save(folder / CARD_FILE)
+    card = card or ModelCardInfo(name=folder.name)
+    _model_card(card, model.config, card.version or __version__).save(folder / CARD_FILE)
     return folder
 
 
 def load_model(folder) -> ScoreNetwork:
-    """The model saved in ``folder``; a clear ValueError when a file is missing or does not match."""
+    """The model saved in ``folder``, in eval mode.
+
+    Raises a ValueError naming the file and the fix when a file is missing, the config has
+    unknown or missing settings, or the weights do not match the config.
+    """
     folder = Path(folder)
     for name in (CONFIG_FILE, WEIGHTS_FILE):
         if not (folder / name).is_file():
             raise ValueError(f"{folder} has no {name}: a model folder holds {CONFIG_FILE}, "
                              f"{WEIGHTS_FILE} and {CARD_FILE} (write one with save_model)")
+    model = ScoreNetwork(read_config(folder / CONFIG_FILE))
+    weights = folder / WEIGHTS_FILE
     try:
-        config = json.loads((folder / CONFIG_FILE).read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{folder / CONFIG_FILE} is not valid JSON: {error}") from None
-    if config.get("library") != LIBRARY or config.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{folder / CONFIG_FILE} is not an {LIBRARY} model of format "
-                         f"{FORMAT_VERSION}: library={config.get('library')!r}, "
-                         f"format_version={config.get('format_version')!r}")
-    model = ScoreNetwork(ScoreNetConfig.from_dict(config.get("network", {})))
-    try:
-        state = load_file(str(folder / WEIGHTS_FILE))
-        model.load_state_dict(state, strict=True)
-    except (RuntimeError, OSError) as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise ValueError(f"{folder / WEIGHTS_FILE} does not match {CONFIG_FILE}: {first_line}; "
-                         "save the model again with save_model") from None
+        state = load_file(str(weights))
+    except (SafetensorError, OSError) as error:
+        raise ValueError(f"{weights} is not a readable safetensors file ({error}); "
+                         "download or save the model again") from None
+    problem = _mismatch(model.state_dict(), state)
+    if problem:
+        raise ValueError(f"{weights} does not match {CONFIG_FILE}: {problem}; save the model "
+                         f"again with save_model, or restore the {CONFIG_FILE} it was saved with")
+    model.load_state_dict(state, strict=True)
     return model.eval()
 
 
-def _model_card(info: CardInfo, config: ScoreNetConfig, version: str) -> ModelCard:
-    data = ModelCardData(library_name=LIBRARY, license="mit",
-                         tags=["ase_godiff", "go-diff", "diffusion", "global-optimization",
-                               "atomistic", info.energy_function.lower()])
+def read_config(path) -> ScoreNetConfig:
+    """The network config in a model's config.json, read strictly."""
+    path = Path(path)
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} must hold a JSON object with keys {sorted(CONFIG_KEYS)}")
+    unknown = sorted(set(config) - CONFIG_KEYS)
+    if unknown:
+        raise ValueError(f"{path} has unknown key(s) {unknown}: known are {sorted(CONFIG_KEYS)}")
+    if config.get("library") != LIBRARY or config.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path} is not an {LIBRARY} model of format {FORMAT_VERSION}: "
+                         f"library={config.get('library')!r}, "
+                         f"format_version={config.get('format_version')!r}")
+    network = config.get("network")
+    if not isinstance(network, dict):
+        raise ValueError(f"{path} has no \"network\" settings: save the model again with save_model")
+    try:
+        return ScoreNetConfig.from_dict(network)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None
+
+
+def _mismatch(expected: dict, found: dict) -> str:
+    """'' when the tensors in ``found`` have the names and shapes of ``expected``."""
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    shapes = [f"{k} {tuple(found[k].shape)} != {tuple(v.shape)}" for k, v in expected.items()
+              if k in found and found[k].shape != v.shape]
+    parts = [f"{label} {_few(items)}" for label, items in
+             (("missing", missing), ("unexpected", unexpected), ("wrong shape", shapes)) if items]
+    return "; ".join(parts)
+
+
+def _few(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _model_card(info: ModelCardInfo, config: ScoreNetConfig, version: str) -> ModelCard:
+    tags = TAGS + [info.energy_function.lower()] if info.energy_function else TAGS
+    data = ModelCardData(library_name=LIBRARY, license="mit", tags=tags)
     architecture = ", ".join(f"{k} = {v}" for k, v in config.to_dict().items())
     body = f"""
 # {info.name}
