@@ -29,15 +29,24 @@ class Budget(Exception):
 
 
 class Counter:
-    """Counts calculator calls, tracks the best energy and the first success."""
+    """Counts calculator calls, tracks the best energy and the first success.
 
-    def __init__(self, space: SearchSpace, success, max_evaluations: int):
+    ``record`` is called once per calculator call and tests success on that structure
+    (relaxation intermediates included); ``rejected`` counts placements refused before the
+    calculator (free of cost). ``observer(evaluation, energy, free_positions)``, if given,
+    sees every evaluation.
+    """
+
+    def __init__(self, space: SearchSpace, success, max_evaluations: int, observer=None):
         self.space, self.success, self.max_evaluations = space, success, max_evaluations
-        self.evaluations, self.best, self.first_success = 0, np.inf, None
-        self.trace: list[list[float]] = []
+        self.observer = observer
+        self.evaluations, self.rejected, self.best, self.first_success = 0, 0, np.inf, None
+        self.trace: list[list[float]] = []  # (evaluation, best energy) at each improvement
 
     def record(self, atoms, energy: float) -> None:
         self.evaluations += 1
+        if self.observer is not None:
+            self.observer(self.evaluations, energy, self.space.free_positions_of(atoms))
         if energy < self.best:
             self.best = energy
             self.trace.append([self.evaluations, float(energy)])
@@ -57,6 +66,7 @@ def relax(atoms, calc, counter: Counter) -> float:
 
 
 def well_separated(space: SearchSpace, free_positions: np.ndarray) -> bool:
+    """Free atoms at least SEPARATION x bond length from every other atom (minimum image)."""
     atoms = space.to_atoms(free_positions)
     radii = covalent_radii[atoms.numbers]
     free = space.free_indices
@@ -66,17 +76,21 @@ def well_separated(space: SearchSpace, free_positions: np.ndarray) -> bool:
     return bool(np.all(dist >= limit))
 
 
-def random_placement(space: SearchSpace, rng: np.random.Generator) -> np.ndarray:
-    while True:  # placements cost no evaluation
+def random_placement(space: SearchSpace, rng: np.random.Generator,
+                     counter: Counter | None = None) -> np.ndarray:
+    """Free positions uniform in the box, redrawn until ``well_separated`` (no evaluation)."""
+    while True:
         candidate = space.sample_prior(1, rng)[0]
         if well_separated(space, candidate):
             return candidate
+        if counter is not None:
+            counter.rejected += 1
 
 
 def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
     try:
         while True:
-            relax(space.to_atoms(random_placement(space, rng)), calc, counter)
+            relax(space.to_atoms(random_placement(space, rng, counter)), calc, counter)
     except Budget:
         return
 
@@ -84,7 +98,7 @@ def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter
 def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
     box_inverse = np.linalg.inv(space.box.vectors)
     try:
-        current = space.to_atoms(random_placement(space, rng))
+        current = space.to_atoms(random_placement(space, rng, counter))
         current_energy = relax(current, calc, counter)
         while True:
             trial = current.copy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
@@ -28,10 +29,20 @@ def summarise(records: list[dict]) -> dict:
         "median_wall_seconds": float(np.median([r["wall_seconds"] for r in records])),
         "mean_evaluations": float(np.mean([r["evaluations"] for r in records])),
         "best_energy_min": float(min(r["best_energy"] for r in records)),
+        **({"rejected_total": int(sum(r["rejected"] for r in records))}
+           if all("rejected" in r for r in records) else {}),
+        **({"mean_last_stage_success_fraction":
+            float(np.mean([r["last_stage_success_fraction"] for r in records]))}
+           if all("last_stage_success_fraction" in r for r in records) else {}),
     }
 
 
-def machine_info() -> dict:
+def machine_info(torch_threads: int | None = None) -> dict:
+    """CPU, cores, GPU, versions and the commit (``-dirty`` when the package or these
+    scripts differ from it).
+
+    ``torch_threads`` is the thread count each worker runs torch with (default: this process's).
+    """
     import ase
     import torch
 
@@ -44,14 +55,15 @@ def machine_info() -> dict:
     except (OSError, StopIteration):
         pass
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = _git("rev-parse", "--short", "HEAD")
+        if _git("status", "--porcelain", "--untracked-files=no", "--", "../ase_godiff", "*.py"):
+            commit += "-dirty"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
-        "torch_threads_per_worker": int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())),
+        "torch_threads_per_worker": torch.get_num_threads() if torch_threads is None else torch_threads,
         "gpu": "none" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
         "python": platform.python_version(),
         "ase": ase.__version__,
@@ -59,3 +71,28 @@ def machine_info() -> dict:
         "ase_godiff": ase_godiff.__version__,
         "commit": commit,
     }
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
+                          cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+
+
+def merge_reports(reports: list[dict]) -> list[dict]:
+    """Join reports of one task, method, settings and budget (e.g. seeds 0-3 and 4-7 run
+    apart) into one, its summary recomputed; a seed present twice is kept once (the first)."""
+    merged: dict[str, dict] = {}
+    for report in reports:
+        key = json.dumps([report["task"], report["method"], report["overrides"],
+                          report.get("max_evaluations")], sort_keys=True)
+        if key not in merged:
+            merged[key] = {**report, "records": list(report["records"])}
+            continue
+        into = merged[key]
+        seeds = {r["seed"] for r in into["records"]}
+        into["records"] += [r for r in report["records"] if r["seed"] not in seeds]
+        into["records"].sort(key=lambda r: r["seed"])
+        into["summary"] = summarise(into["records"])
+        commits = {into["machine"]["commit"], report["machine"]["commit"]}
+        into["machine"] = {**into["machine"], "commit": "+".join(sorted(commits))}
+    return list(merged.values())

@@ -1,6 +1,9 @@
 """Best energy against evaluations, median and spread over seeds, one line per method.
 
-    python benchmarks/plot.py benchmarks/results/b_*.json --out docs/figures/task_b.png
+    python benchmarks/plot.py benchmarks/results/b_godiff_64x20.json benchmarks/results/b_rss.json
+
+writes docs/figures/<task>_convergence.png unless --out says otherwise. Result files of
+one method run apart (e.g. seeds 0-3 and 4-7) are joined into one line.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from common import merge_reports  # noqa: E402
 
 
 def best_so_far(trace: list, grid: np.ndarray) -> np.ndarray:
@@ -27,14 +31,17 @@ def best_so_far(trace: list, grid: np.ndarray) -> np.ndarray:
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("results", nargs="+", type=Path)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="PNG path (default docs/figures/<task>_convergence.png)")
     parser.add_argument("--reference", type=float, default=None, help="global-minimum energy (eV)")
     args = parser.parse_args()
     figure, axes = plt.subplots(figsize=(7, 4.5))
-    task = None
-    for path in args.results:
-        report = json.loads(path.read_text())
-        task = report["task"]
+    reports = merge_reports([json.loads(path.read_text()) for path in args.results])
+    tasks = {report["task"] for report in reports}
+    if len(tasks) > 1:
+        parser.error(f"the result files are of several tasks ({', '.join(sorted(tasks))}): plot one")
+    task = tasks.pop()
+    for report in reports:
         reference = args.reference
         if reference is None:
             from ase_godiff.tasks import TASKS
@@ -51,14 +58,15 @@ def main():
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("evaluations (calculator calls)")
-    axes.set_ylabel("best energy - global minimum (eV)")
+    axes.set_ylabel("best energy - global minimum (eV, floor 1e-4)")
     axes.set_title(f"{task}: median and min-max over seeds (EMT)")
     axes.legend()
     axes.grid(alpha=0.3, which="both")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out or Path(__file__).resolve().parent.parent / "docs" / "figures" / f"{task}_convergence.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
     figure.tight_layout()
-    figure.savefig(args.out, dpi=120)
-    print(args.out)
+    figure.savefig(out, dpi=120)
+    print(out)
 
 
 if __name__ == "__main__":

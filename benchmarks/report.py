@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common import merge_reports
+
 
 def row(report: dict) -> str:
     s = report["summary"]
@@ -28,7 +30,7 @@ def row(report: dict) -> str:
 
 
 def main(paths):
-    reports = [json.loads(Path(p).read_text()) for p in paths]
+    reports = merge_reports([json.loads(Path(p).read_text()) for p in paths])
     for task in sorted({r["task"] for r in reports}):
         print(f"\n### {task}\n")
         print("| method | settings | evaluations per run | success | mean first success (max) "

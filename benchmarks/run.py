@@ -11,10 +11,16 @@ versions and commit. One evaluation = one calculator call.
 
 from __future__ import annotations
 
+import os
+import sys
+
+if "--workers" in sys.argv and sys.argv[sys.argv.index("--workers") + 1] != "1":
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")  # before numpy loads BLAS: one thread per worker
+
 import argparse
 import ast
 import json
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -39,13 +45,16 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     first_success, last_stage_hits = None, 0.0
     for _ in opt.irun(max_evaluations=max_evaluations):
         stage = opt.stage - 1
-        mine = np.flatnonzero(opt.buffer.stages >= stage)  # the final polish is stage N
-        hits = [task.success(opt.space.to_atoms(opt.buffer.positions[i]), opt.space.free_indices)
-                for i in mine]
-        last_stage_hits = float(np.mean(hits)) if hits else 0.0
-        if first_success is None and any(hits):
+        stages = opt.buffer.stages
+        mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
+        hits = np.array([task.success(opt.space.to_atoms(opt.buffer.positions[i]),
+                                      opt.space.free_indices) for i in mine], dtype=bool)
+        sampled = stages[mine] == stage  # the stage's diffusion samples, not the polish
+        last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
+        if first_success is None and hits.any():  # buffer order is evaluation order
             first_success = int(opt.buffer.evaluations[mine[int(np.argmax(hits))]])
     energies, evaluations = opt.buffer.energies, opt.buffer.evaluations
+    improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))
     return {
         "seed": seed,
         "evaluations": opt.nevaluations,
@@ -56,7 +65,9 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         "last_stage_success_fraction": last_stage_hits,
         "seconds": {part: float(sum(t[part] for t in opt.timings))
                     for part in ("sample", "evaluate", "train")},
-        "trace": [[int(n), float(e)] for n, e in zip(evaluations, np.minimum.accumulate(energies))],
+        "torch_threads": torch.get_num_threads(),
+        # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
+        "trace": [[int(evaluations[i]), float(energies[i])] for i in improved],
     }
 
 
@@ -74,9 +85,9 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -
     started = time.perf_counter()
     search = run_rss if method == "rss" else run_basin_hopping
     search(space, EMT(), np.random.default_rng(seed), counter)
-    return {"seed": seed, "evaluations": counter.evaluations, "first_success": counter.first_success,
-            "best_energy": float(counter.best), "wall_seconds": time.perf_counter() - started,
-            "trace": counter.trace}
+    return {"seed": seed, "evaluations": counter.evaluations, "rejected": counter.rejected,
+            "first_success": counter.first_success, "best_energy": float(counter.best),
+            "wall_seconds": time.perf_counter() - started, "trace": counter.trace}
 
 
 def run_one(task_name, method, seed, overrides, max_evaluations):
@@ -99,9 +110,8 @@ def main():
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     seeds = parse_seeds(args.seeds)
-    machine = machine_info()  # at the start: the commit whose code runs
-    if args.workers > 1:
-        os.environ["OMP_NUM_THREADS"] = "1"
+    # at the start: the commit whose code runs; run_godiff's torch thread count
+    machine = machine_info(torch_threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
     with ProcessPoolExecutor(args.workers) as pool:
         futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations)
                    for s in seeds]
@@ -111,7 +121,9 @@ def main():
             records.append(record)
             print(f"seed {record['seed']}: evaluations {record['evaluations']}, first success "
                   f"{record['first_success']}, best {record['best_energy']:.4f} eV, "
-                  f"wall {record['wall_seconds']:.0f} s", flush=True)
+                  f"wall {record['wall_seconds']:.0f} s"
+                  + (f", last stage at the GM {record['last_stage_success_fraction']:.0%}"
+                     if "last_stage_success_fraction" in record else ""), flush=True)
     label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
     report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
