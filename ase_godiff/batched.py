@@ -36,6 +36,8 @@ def batched_potential_for(calc, batch_size: int = 32) -> BatchedPotential | None
     if type(calc).__name__ == "MACECalculator" and type(calc).__module__.startswith("mace."):
         if getattr(calc, "use_compile", False):
             return None  # compiled models pad to one structure; keep the ASE path
+        if getattr(calc, "model_type", "MACE") != "MACE":
+            return None  # dipole and polar variants take other inputs or give no energy
         return MACEBatchedPotential(calc, batch_size)
     return None
 
@@ -44,6 +46,8 @@ class MACEBatchedPotential:
     """Runs a MACECalculator's own model(s) on batches of structures (ensembles averaged)."""
 
     def __init__(self, calc, batch_size: int = 32):
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         self.calc = calc
         self.batch_size = batch_size
 
@@ -64,7 +68,8 @@ class MACEBatchedPotential:
         from mace.tools import torch_geometric, torch_tools
 
         calc = self.calc
-        keyspec = mace_data.KeySpecification(info_keys=calc.info_keys, arrays_keys=calc.arrays_keys)
+        keyspec = mace_data.KeySpecification(  # the keys MACECalculator._atoms_to_batch reads
+            info_keys=calc.info_keys, arrays_keys={**calc.arrays_keys, calc.charges_key: "charges"})
         with torch_tools.default_dtype(calc.default_dtype):
             graphs = [mace_data.AtomicData.from_config(
                 mace_data.config_from_atoms(atoms, key_specification=keyspec, head_name=calc.head),

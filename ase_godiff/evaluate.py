@@ -56,7 +56,9 @@ def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None =
     """Evaluate structures, yielding each result in input order as soon as it exists.
 
     A calculator with a batched path (a MACE model, anything with ``evaluate_batch``;
-    see :mod:`ase_godiff.batched`) scores ``BATCH`` structures per call. With an ``executor`` (any ``concurrent.futures.Executor``: a process pool, Dask's
+    see :mod:`ase_godiff.batched`) scores ``BATCH`` structures per call; a chunk whose
+    batched call fails is evaluated one by one. With an ``executor`` (any
+    ``concurrent.futures.Executor``: a process pool, Dask's
     ``client.get_executor()``), each structure is one task running :func:`evaluate` on a
     worker; a task that dies (a lost worker, a broken pool) is recorded as a failure.
     """
@@ -69,7 +71,15 @@ def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None =
                 yield evaluate(atoms, calc)
             return
         for start in range(0, len(structures), BATCH):
-            yield from batched.evaluate_batch(structures[start:start + BATCH])
+            chunk = structures[start:start + BATCH]
+            try:
+                results = list(batched.evaluate_batch(chunk))
+                if len(results) != len(chunk):
+                    raise RuntimeError(f"{len(results)} results for {len(chunk)} structures")
+            except Exception as error:  # a broken batched path: this chunk one by one
+                log.warning("batched evaluation failed (%s); evaluating one by one", error)
+                results = [evaluate(atoms, calc) for atoms in chunk]
+            yield from results
         return
     futures = [executor.submit(evaluate, atoms, calc) for atoms in structures]
     for atoms, future in zip(structures, futures):
