@@ -100,7 +100,7 @@ class GODiffOptimizer:
                 torch.manual_seed(self.seed)
                 self.model = ScoreNetwork(self.network_config).eval()
         self.device = _resolve_device(device)
-        self.model.to(self.device)
+        self.model.to(device=self.device, dtype=DTYPE)  # whatever torch's default dtype (MACE sets float64)
         self.env = TemplateEnvironment.from_space(self.space, self.network_config.cutoff,
                                                   self.network_config.free_cutoff, DTYPE).to(self.device)
         self.box = BoxGeometry.from_space(self.space, DTYPE).to(self.device)

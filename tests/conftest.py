@@ -34,3 +34,12 @@ os.environ.pop("ASE_GODIFF_ZOO_REGISTRY", None)
 def hub() -> HubServer:
     """The loopback Hub the huggingface_hub client talks to (``hub.repos``, ``hub.corrupt``)."""
     return HUB
+
+
+@pytest.fixture(autouse=True)
+def torch_default_dtype_restored():
+    """MACECalculator sets torch's global default dtype; no test may leak it into the next."""
+    import torch
+
+    yield
+    torch.set_default_dtype(torch.float32)

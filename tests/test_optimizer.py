@@ -185,3 +185,13 @@ def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
             _optimizer(device="cuda")
     with pytest.raises(ValueError, match="unknown device"):
         _optimizer(device="abacus")
+
+
+def test_search_runs_when_torch_defaults_to_float64():
+    """MACECalculator(default_dtype='float64') switches torch's global default dtype."""
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    opt = _optimizer(stages=2)
+    opt.run()
+    assert next(opt.model.parameters()).dtype == torch.float32 and len(opt.buffer) > 0
