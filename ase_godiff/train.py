@@ -58,7 +58,8 @@ def train_stage(
     for _ in range(steps):
         index = torch.randint(n_data, (min(batch_size, n_data),), generator=generator)
         x0 = data.positions[index]
-        t = (t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator)).to(x0.device)
+        t = t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator, dtype=x0.dtype)
+        t = t.to(x0.device)
         sigma = sde.sigma(t)
         xt, _ = sde.perturb(x0, t[:, None, None], generator)
         xt = box.confine(xt)
@@ -68,7 +69,7 @@ def train_stage(
             loss = weighted_dsm_loss(score, z, sigma[:, None, None], data.weights[index])
         else:
             f_index = torch.randint(len(data.forces), (len(index),), generator=generator)
-            f_t = t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator)
+            f_t = t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator, dtype=x0.dtype)
             f_sigma = sde.sigma(f_t.to(x0.device))
             score, forces = model(torch.cat([xt, data.force_positions[f_index]]),
                                   torch.cat([sigma, f_sigma]), env, numbers)
