@@ -129,6 +129,9 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
                               model=cfg.model, **files)
     except (ValueError, ZooError) as error:
         fail(str(error))
+    if folder is not None:
+        opt.attach(lambda: opt.save_model(folder / "models" / f"stage-{opt.stage:03d}",
+                                          name=cfg.model_name, description=cfg.description))
     with opt:
         search_with_progress(opt, max_seconds=max_time)
         try:
@@ -141,7 +144,8 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     if folder is not None:
         best.write(folder / "best.extxyz")
         opt.save_model(folder / "model", name=cfg.model_name, description=cfg.description)
-        (folder / "summary.json").write_text(json.dumps({**summary, "run": opt.todict()}, indent=1))
+        (folder / "summary.json").write_text(json.dumps(
+            {**summary, "run": opt.todict(), "config": cfg.source, "versions": _versions()}, indent=1))
         summary["folder"] = str(folder)
     if json_output:
         print(json.dumps(summary))
@@ -240,6 +244,18 @@ def push(folder: Path = typer.Argument(..., help="a model folder (opt.save_model
         fail(f"--repo must be owner/name, got {repo!r}")
     commit = zoo_call(push_model, folder, repo, token=token, private=private, revision=revision, tag=tag)
     print(commit)
+
+
+def _versions() -> dict:
+    import platform
+
+    import ase
+    import torch
+
+    from . import __version__
+
+    return {"ase_godiff": __version__, "ase": ase.__version__, "torch": torch.__version__,
+            "python": platform.python_version()}
 
 
 def main():

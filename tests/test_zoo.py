@@ -261,6 +261,9 @@ def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
     best = read(tmp_path / "out" / "best.extxyz")
     assert best.get_potential_energy() == pytest.approx(summary["best_energy_eV"])
     assert load_model(tmp_path / "out" / "model").config == ScoreNetConfig()
+    assert sorted(p.name for p in (tmp_path / "out" / "models").iterdir()) == ["stage-001", "stage-002"]
+    written = __import__("json").loads((tmp_path / "out" / "summary.json").read_text())
+    assert written["versions"]["ase_godiff"] and written["run"]["settings"]["stages"] == 2
     rerun = CliRunner().invoke(app, ["run", "--resume", str(tmp_path / "out"), "--json"])
     assert rerun.exit_code == 0, rerun.stderr  # the finished run resumes to the same end
     assert json.loads(rerun.stdout)["best_energy_eV"] == summary["best_energy_eV"]
