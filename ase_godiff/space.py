@@ -16,10 +16,11 @@ from ase.constraints import FixAtoms
 from ase.data import chemical_symbols, covalent_radii
 from ase.geometry import get_distances
 
+from .nn.score import MAX_ATOMIC_NUMBER  # the elements the score network can embed
+
 __all__ = ["Box", "SearchSpace", "slab_box"]
 
 SLAB_BOX_Z = (1.0, 6.0)  # Å above the template's highest atom (the paper's box)
-MAX_ATOMIC_NUMBER = 100
 
 
 @dataclass(frozen=True)
