@@ -282,8 +282,9 @@ class GODiffOptimizer:
         s = self.settings
         if not s.relax_top or not len(self.buffer):
             return
+        positions = self.buffer.positions
         for index in distinct_lowest(self.buffer.energies, s.relax_top):
-            start = self.space.to_atoms(self.buffer.positions[index])
+            start = self.space.to_atoms(positions[index])
             for result in relax(start, self.calc, fmax=s.relax_fmax, steps=s.relax_steps):
                 if max_evaluations is not None and self.nevaluations >= max_evaluations:
                     return
@@ -319,8 +320,8 @@ class GODiffOptimizer:
         s = self.settings
         chosen, weights = self.buffer.draw(kT, s.buffer_size, self.rng)
         tensor = lambda array: torch.as_tensor(array, dtype=DTYPE, device=self.device)  # noqa: E731
-        data = TrainingData(tensor(self.buffer.positions[chosen]), tensor(weights),
-                            tensor(self.buffer.positions),
+        positions = tensor(self.buffer.positions)  # every evaluated structure, built once
+        data = TrainingData(positions[chosen], tensor(weights), positions,
                             tensor(_clip_norms(self.buffer.forces, s.force_clip)))
         self.last_loss = train_stage(self.model, self.torch_optimizer, data, sde=self.sde,
                                      env=self.env, box=self.box, numbers=self.numbers,
@@ -345,11 +346,12 @@ class GODiffOptimizer:
     def _best_from_buffer(self) -> Atoms | None:
         if not len(self.buffer):
             return None
-        index = int(np.argmin(self.buffer.energies))
+        energies = self.buffer.energies
+        index = int(np.argmin(energies))
         atoms = self.space.to_atoms(self.buffer.positions[index])
         forces = np.zeros((len(atoms), 3))
         forces[self.space.free_indices] = self.buffer.forces[index]
-        atoms.calc = SinglePointCalculator(atoms, energy=self.buffer.energies[index], forces=forces)
+        atoms.calc = SinglePointCalculator(atoms, energy=energies[index], forces=forces)
         return atoms
 
     def _log_stage(self, kT, energies, rejected, failed, seconds) -> None:
