@@ -69,7 +69,12 @@ class ScoreNetwork(nn.Module):
             nn.Linear(2 * TIME_FREQUENCIES, width), nn.SiLU(), nn.Linear(width, width)
         )
         self.radial = RadialBasis(size=config.radial_basis, cutoff=config.cutoff)
+        # Free-free pairs share the free-template filters within ``cutoff`` (an adatom model
+        # then knows how two placed atoms bind); a long-range term, zero at the start, adds
+        # what only free-free pairs out to ``free_cutoff`` can teach.
         self.free_radial = RadialBasis(size=config.radial_basis, cutoff=config.free_cutoff)
+        self.long_range = nn.Linear(config.radial_basis, config.radial_basis, bias=False)
+        nn.init.zeros_(self.long_range.weight)
         self.messages = nn.ModuleList(
             PaiNNMessage(features=width, radial_basis=config.radial_basis) for _ in range(config.blocks)
         )
@@ -99,8 +104,10 @@ class ScoreNetwork(nn.Module):
         v = torch.zeros(n_nodes, 3, s.shape[-1], dtype=s.dtype, device=s.device)
 
         graph = env.graph(x)
-        free_radial, free_unit = self._edge_features(graph.free_vectors, self.free_radial)
-        template_radial, template_unit = self._edge_features(graph.template_vectors, self.radial)
+        free_distances, free_unit = self._distances(graph.free_vectors)
+        free_radial = self.radial(free_distances) + self.long_range(self.free_radial(free_distances))
+        template_distances, template_unit = self._distances(graph.template_vectors)
+        template_radial = self.radial(template_distances)
         template_s = self.embedding(env.halo_species) + self.template_flag
         template_species = env.halo_species_index[graph.template_src]
 
@@ -114,6 +121,7 @@ class ScoreNetwork(nn.Module):
         return v
 
     @staticmethod
-    def _edge_features(vectors: torch.Tensor, radial: RadialBasis):
+    def _distances(vectors: torch.Tensor):
+        """Lengths (Å) and unit vectors of the edges."""
         distances = torch.linalg.norm(vectors, dim=-1)
-        return radial(distances), vectors / distances[:, None]
+        return distances, vectors / distances[:, None]

@@ -1,0 +1,26 @@
+#!/bin/bash
+# Every GO-Diff row of docs/benchmarks.md, in the order they were run (the baselines'
+# rows do not depend on the network: see their commits in the JSON files).
+#   bash benchmarks/queue.sh            # about an hour on 2 idle cores
+cd "$(dirname "$0")/.."
+R=benchmarks/results
+run() { name=$1; shift; python benchmarks/run.py "$@" --workers 2 --out $R/$name.json > $R/$name.log 2>&1; }
+B="--task pt111-heptamer"
+A="--task pt-step-adatom --seeds 0-7"
+run b_godiff_64x20 $B --seeds 0-7 --set samples_per_stage=64
+run b_scratch_320 $B --seeds 0-7 --set samples_per_stage=64 --set stages=5 --label "GO-Diff from scratch, 320 evaluations"
+run b_transfer_pt111_adatom $B --seeds 0-7 --set samples_per_stage=64 --set stages=5 --set "model='pt111-adatom'" --label "GO-Diff from pt111-adatom"
+run b_transfer_pt_step $B --seeds 0-7 --set samples_per_stage=64 --set stages=5 --set "model='pt-step-adatom'" --label "GO-Diff from pt-step-adatom"
+run b_transfer_heptamer $B --seeds 0-3 --set samples_per_stage=64 --set stages=5 --set "model='pt111-heptamer'" --label "GO-Diff from pt111-heptamer"
+run a_godiff $A
+run a_exponential $A --set "schedule='exponential'" --label "GO-Diff, exponential kT"
+run a_noffg $A --set guidance=0.0 --label "GO-Diff, no guidance"
+run a_steps30 $A --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
+run a_steps300 $A --set sampling_steps=300 --label "GO-Diff, 300 reverse steps"
+run a_train100 $A --set train_steps=100 --label "GO-Diff, 100 training steps"
+run a_train1000 $A --set train_steps=1000 --label "GO-Diff, 1000 training steps"
+run b_noffg $B --seeds 0-1 --set samples_per_stage=64 --set guidance=0.0 --label "GO-Diff, no guidance"
+run b_exponential $B --seeds 0-1 --set samples_per_stage=64 --set "schedule='exponential'" --label "GO-Diff, exponential kT"
+run b_steps30 $B --seeds 0-1 --set samples_per_stage=64 --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
+run b_train100 $B --seeds 0-1 --set samples_per_stage=64 --set train_steps=100 --label "GO-Diff, 100 training steps"
+echo queue done > $R/queue.done
