@@ -1,10 +1,10 @@
 #!/bin/bash
 # Every GO-Diff row of docs/benchmarks.md, in the order they were run (the baselines'
 # rows do not depend on the network: see their commits in the JSON files).
-#   bash benchmarks/queue.sh            # about an hour on 2 idle cores
+#   . .venv/bin/activate && bash benchmarks/queue.sh     # about an hour on 2 idle cores
 cd "$(dirname "$0")/.."
 R=benchmarks/results
-run() { name=$1; shift; python benchmarks/run.py "$@" --workers 2 --out $R/$name.json > $R/$name.log 2>&1; }
+run() { name=$1; shift; python benchmarks/run.py "$@" --workers 2 --out $R/$name.json > $R/$name.log 2>&1 || { echo "$name failed: see $R/$name.log"; exit 1; }; }
 B="--task pt111-heptamer"
 A="--task pt-step-adatom --seeds 0-7"
 run b_godiff_64x20 $B --seeds 0-7 --set samples_per_stage=64
