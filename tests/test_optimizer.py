@@ -101,6 +101,28 @@ def test_same_seed_same_result_and_other_seed_differs():
     assert not np.allclose(first.positions, other.positions)
 
 
+def test_same_seed_same_model_bytes_on_two_threads():
+    import torch
+
+    from ase_godiff.tasks import TASKS
+
+    task = TASKS["pt-step-adatom"]
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        models = []
+        for _ in range(2):
+            atoms, box = task.atoms_and_box()
+            opt = GODiffOptimizer(atoms, EMT(), settings=task.settings, box=box, seed=0,
+                                  stages=2, train_steps=20)
+            opt.run()
+            models.append(opt.model.state_dict())
+    finally:
+        torch.set_num_threads(previous)
+    for name, tensor in models[0].items():
+        assert torch.equal(tensor, models[1][name]), f"{name} differs between two runs of one seed"
+
+
 def test_max_evaluations_and_steps_limit_the_run():
     opt = _optimizer(stages=5)
     opt.run(max_evaluations=8)

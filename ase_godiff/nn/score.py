@@ -111,10 +111,13 @@ class ScoreNetwork(nn.Module):
         template_s = self.embedding(env.halo_species) + self.template_flag
         template_species = env.halo_species_index[graph.template_src]
 
+        # index_select, not x[index]: its backward adds in a fixed order on a multi-core
+        # CPU, so a seed gives the same model bytes from run to run (at one thread count)
         for message, update in zip(self.messages, self.updates):
-            ds, dv = message(message.sender_context(s)[graph.free_src], v[graph.free_src],
+            ds, dv = message(message.sender_context(s).index_select(0, graph.free_src),
+                             v.index_select(0, graph.free_src),
                              free_radial, free_unit, graph.free_dst, n_nodes)
-            template_context = message.sender_context(template_s)[template_species]
+            template_context = message.sender_context(template_s).index_select(0, template_species)
             ts, tv = message(template_context, None, template_radial, template_unit,
                              graph.template_dst, n_nodes)
             s, v = update(s + ds + ts, v + dv + tv)
