@@ -20,12 +20,16 @@ BATCH = 32  # structures per batched potential call
 
 @dataclass
 class Evaluation:
-    """The outcome of one calculator call; ``atoms`` carries a SinglePointCalculator on success."""
+    """The outcome of one calculator call; ``atoms`` carries a SinglePointCalculator on success.
+
+    ``recorded``: the call was made before a crash and read back from the run's database.
+    """
 
     atoms: Atoms
     energy: float | None = None
     forces: np.ndarray | None = None
     error: str | None = None
+    recorded: bool = False
 
     @property
     def ok(self) -> bool:

@@ -11,6 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import ase.db
@@ -30,6 +31,7 @@ from .nn.graph import TemplateEnvironment
 from .model_io import CardInfo, load_model, save_model
 from .nn.score import ScoreNetConfig, ScoreNetwork
 from .polish import distinct_lowest, relax
+from .replay import InterruptedStage
 from .schedule import make_schedule
 from .settings import SearchSettings
 from .space import Box, SearchSpace
@@ -127,10 +129,13 @@ class GODiffOptimizer:
         self._database = None if database is None else ase.db.connect(str(database))
         self._header_written = False
         self.restart = restart
+        self._interrupted: InterruptedStage | None = None
         if restart is not None and any((Path(restart) / name).exists()
                                        for name in ("checkpoint", "checkpoint.old")):
             load_checkpoint(self, restart)
             self._best = self._best_from_buffer()
+            if self._database is not None:
+                self._interrupted = InterruptedStage(self._database, self.stage)
 
     # ------------------------------------------------------------------ ASE contract
     def attach(self, function: Callable, interval: int = 1, *args, **kwargs) -> None:
@@ -246,7 +251,7 @@ class GODiffOptimizer:
         sampled = time.perf_counter()
         energies, failed = [], 0
         structures = [self.space.to_atoms(x) for x in candidates]
-        results = evaluate_many(structures, self.calc, self.executor)
+        results = self._evaluate(structures)
         for free_positions, result in zip(candidates, results):
             if self._count(result, free_positions):
                 energies.append(result.energy)
@@ -291,10 +296,20 @@ class GODiffOptimizer:
                 self._count(result, self.space.free_positions_of(result.atoms))
 
     # ------------------------------------------------------------------ internals
+    def _evaluate(self, structures):
+        """Calculator results in order; after a crash, the interrupted stage's recorded calls are reused."""
+        evaluate = partial(evaluate_many, calc=self.calc, executor=self.executor)
+        interrupted, self._interrupted = self._interrupted, None
+        if interrupted is None or interrupted.stage != self.stage or not len(interrupted):
+            return evaluate(structures)
+        log.info("stage %d: reusing the %d calls the database holds from before the crash",
+                 self.stage, len(interrupted))
+        return interrupted.replay_or_evaluate(structures, evaluate)
+
     def _count(self, result, free_positions: np.ndarray) -> bool:
         """Book one calculator call: record a success, or the failure; True on success."""
         self.nevaluations += 1
-        if self._database is not None:
+        if self._database is not None and not result.recorded:
             status = {"status": "ok"} if result.ok else {"status": "failed", "error": result.error[:500]}
             self._database.write(result.atoms, stage=self.stage, evaluation=self.nevaluations, **status)
         if not result.ok:
@@ -335,7 +350,7 @@ class GODiffOptimizer:
         atoms, energy = result.atoms, result.energy
         self.buffer.add(free_positions, energy, result.forces[self.space.free_indices], self.stage,
                         self.nevaluations)
-        if self._trajectory_path is not None:
+        if self._trajectory_path is not None and not result.recorded:
             if self._trajectory is None:
                 mode = "a" if self.restart is not None else "w"
                 self._trajectory = Trajectory(self._trajectory_path, mode)

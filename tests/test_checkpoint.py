@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import ase.db
 import numpy as np
 import pytest
 from ase.calculators.emt import EMT
@@ -36,6 +37,39 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     assert resumed.get_minimum()[0] == straight.get_minimum()[0]
     np.testing.assert_allclose(resumed.get_minimum()[1].get_forces(),
                                straight.get_minimum()[1].get_forces())
+
+
+class CrashingEMT(EMT):
+    """EMT that counts its calls and stops the whole process (like a kill) at call ``crash_at``."""
+
+    def __init__(self, crash_at=None):
+        super().__init__()
+        self.calls, self.crash_at = 0, crash_at
+
+    def calculate(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.crash_at:
+            raise KeyboardInterrupt
+        super().calculate(*args, **kwargs)
+
+
+def test_resume_reuses_the_calls_of_the_interrupted_stage(tmp_path):
+    straight = _optimizer()
+    straight.run()
+    folder, database = tmp_path / "run", tmp_path / "search.db"
+    first = _optimizer(restart=folder, database=database)
+    first.calc = CrashingEMT(crash_at=FAST.samples_per_stage + 4)  # mid second stage
+    with pytest.raises(KeyboardInterrupt):
+        first.run()
+    done_before_crash = first.nevaluations
+    calc = CrashingEMT()
+    resumed = GODiffOptimizer(small_slab("Pt2"), calc, settings=FAST, network=NET, seed=4,
+                              stages=4, restart=folder, database=database)
+    resumed.run()
+    assert calc.calls == straight.nevaluations - done_before_crash  # nothing paid for twice
+    np.testing.assert_array_equal(resumed.buffer.energies, straight.buffer.energies)
+    rows = list(ase.db.connect(database).select())
+    assert sorted(row.evaluation for row in rows) == list(range(1, straight.nevaluations + 1))
 
 
 def test_resume_with_other_settings_is_a_clear_error(tmp_path):
