@@ -22,8 +22,6 @@ run a_train1000 $A --set train_steps=1000 --label "GO-Diff, 1000 training steps"
 run b_noffg $B --seeds 0-1 --set samples_per_stage=64 --set guidance=0.0 --label "GO-Diff, no guidance"
 run b_exponential $B --seeds 0-1 --set samples_per_stage=64 --set "schedule='exponential'" --label "GO-Diff, exponential kT"
 run b_steps30 $B --seeds 0-1 --set samples_per_stage=64 --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
-run b_train100 $B --seeds 0-1 --set samples_per_stage=64 --set train_steps=100 --label "GO-Diff, 100 training steps"
-echo queue done > $R/queue.done
-# after the first pass: the training-step ablation on all 8 seeds, and a longer-training transfer
 run b_train100 $B --seeds 0-7 --set samples_per_stage=64 --set train_steps=100 --label "GO-Diff, 100 training steps"
 run b_transfer_pt_step_train600 $B --seeds 0-7 --set samples_per_stage=64 --set stages=5 --set "model='pt-step-adatom'" --set train_steps=600 --label "GO-Diff from pt-step-adatom, 600 training steps"
+echo queue done > $R/queue.done
