@@ -300,7 +300,7 @@ class GODiffOptimizer:
         """Calculator results in order; after a crash, the interrupted stage's recorded calls are reused."""
         evaluate = partial(evaluate_many, calc=self.calc, executor=self.executor)
         interrupted, self._interrupted = self._interrupted, None
-        if interrupted is None or interrupted.stage != self.stage or not len(interrupted):
+        if interrupted is None or not len(interrupted):
             return evaluate(structures)
         log.info("stage %d: reusing the %d calls the database holds from before the crash",
                  self.stage, len(interrupted))

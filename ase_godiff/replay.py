@@ -29,7 +29,6 @@ class InterruptedStage:
     """The database rows of one stage, looked up by positions."""
 
     def __init__(self, database, stage: int):
-        self.stage = stage
         self._calls: dict[bytes, Evaluation] = {}
         for row in database.select(stage=stage):
             atoms = row.toatoms()
