@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.singlepoint import SinglePointCalculator
 
 from .evaluate import Evaluation
 
@@ -31,14 +30,12 @@ class InterruptedStage:
     def __init__(self, database, stage: int):
         self._calls: dict[bytes, Evaluation] = {}
         for row in database.select(stage=stage):
-            atoms = row.toatoms()
+            atoms = row.toatoms()  # with a SinglePointCalculator holding the row's results
             if row.get("status") == "ok":
-                energy, forces = float(row.energy), np.array(row.forces)
-                atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
-                self._calls[_key(atoms)] = Evaluation(atoms, energy, forces, recorded=True)
+                result = Evaluation(atoms, float(row.energy), np.array(row.forces), recorded=True)
             else:
-                self._calls[_key(atoms)] = Evaluation(atoms, error=row.get("error", "failed"),
-                                                      recorded=True)
+                result = Evaluation(atoms, error=row.get("error", "failed"), recorded=True)
+            self._calls[_key(atoms)] = result
 
     def __len__(self) -> int:
         return len(self._calls)
