@@ -21,6 +21,7 @@ if "--workers" in sys.argv and sys.argv[sys.argv.index("--workers") + 1] != "1":
 import argparse
 import ast
 import json
+import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -112,7 +113,8 @@ def main():
     seeds = parse_seeds(args.seeds)
     # at the start: the commit whose code runs; run_godiff's torch thread count
     machine = machine_info(torch_threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
-    with ProcessPoolExecutor(args.workers) as pool:
+    # spawn: a forked worker cannot initialise CUDA (--set "device='cuda'")
+    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations)
                    for s in seeds]
         records = []
