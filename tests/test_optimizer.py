@@ -197,11 +197,14 @@ def test_polish_respects_the_evaluation_budget():
 
 
 def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
+    """Two stages and a polish: the prior, training, guided reverse diffusion on the device."""
     import torch
 
-    opt = _optimizer(device="auto", stages=1)
-    opt.run()
+    opt = _optimizer(device="auto", stages=2, relax_top=1, relax_steps=3)
+    best = opt.run()
     assert opt.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert opt.stage == 2 and np.isfinite(best.get_potential_energy())
+    assert (opt.buffer.stages == 1).any()  # the second stage was sampled by the trained network
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no GPU"):
             _optimizer(device="cuda")

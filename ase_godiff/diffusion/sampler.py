@@ -43,7 +43,7 @@ def reverse_diffusion(
     """
     if steps < 1:
         raise ValueError("the sampler needs at least one reverse step")
-    times = torch.linspace(1.0, t_min, steps + 1, dtype=x_init.dtype)
+    times = torch.linspace(1.0, t_min, steps + 1, dtype=x_init.dtype, device=x_init.device)
     x = x_init.clone()
     for i in range(steps):
         t, t_next = times[i], times[i + 1]
