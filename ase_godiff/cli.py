@@ -55,10 +55,9 @@ def demo(seed: int = typer.Option(0, help="random seed"),
 
     task = TASKS["pt111-heptamer"]
     atoms, box = task.atoms_and_box()
-    settings = task.settings.with_overrides(samples_per_stage=64, relax_top=3)
-    stderr.print(f"[bold]{task.description}[/bold]: {settings.stages} stages x "
-                 f"{settings.samples_per_stage} samples, then BFGS on the 3 best; seed {seed}")
-    with GODiffOptimizer(atoms, EMT(), settings=settings, box=box, seed=seed) as opt:
+    with GODiffOptimizer(atoms, EMT(), box=box, seed=seed, relax_top=3) as opt:
+        stderr.print(f"[bold]{task.description}[/bold]: {opt.settings.stages} stages x "
+                     f"{opt.settings.samples_per_stage} samples, then BFGS on the 3 best; seed {seed}")
         search_with_progress(opt)
         energy, best = opt.get_minimum()
         hexagon = [task.success(opt.space.to_atoms(x), opt.space.free_indices)

@@ -79,8 +79,9 @@ class GODiffOptimizer:
                  logfile=None, trajectory: str | None = None, database: str | None = None,
                  model=None, restart=None,
                  executor=None, device: str = "cpu", **overrides):
-        self.settings = (settings or SearchSettings()).with_overrides(**overrides)
-        self.space = SearchSpace(atoms, box=box, min_distance_ratio=self.settings.min_distance_ratio)
+        requested = (settings or SearchSettings()).with_overrides(**overrides)
+        self.space = SearchSpace(atoms, box=box, min_distance_ratio=requested.min_distance_ratio)
+        self.settings = requested.for_free_atoms(self.space.n_free)
         if calc is None:
             raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt")
         self.calc = calc

@@ -14,7 +14,7 @@ name = "emt"                  # "emt", "mace-mp" (options go to mace_mp), or "mo
 
 [search]                      # any SearchSettings field, plus seed and model (warm start)
 seed = 0
-samples_per_stage = 64
+# samples_per_stage = 64      # default: 8 per free atom, a power of two from 8 to 128
 
 [output]
 folder = "runs/pt7"           # best.extxyz, search.traj, search.log, summary.json, model/
@@ -70,8 +70,8 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
     search = {**data.get("search", {}), **(overrides or {})}
     seed = int(search.pop("seed", 0))
     model = search.pop("model", None)
-    atoms, box, task_settings = _system(data.get("system", {}), path.parent)
-    settings = (task_settings or SearchSettings()).with_overrides(**search)
+    atoms, box = _system(data.get("system", {}), path.parent)
+    settings = SearchSettings().with_overrides(**search)
     output = data.get("output", {})
     folder = path.parent / output["folder"] if "folder" in output else None
     return RunConfig(atoms, box, data.get("calculator", {"name": "emt"}), settings, seed, model,
@@ -85,8 +85,7 @@ def _system(system: dict, base: Path):
         if system["task"] not in TASKS:
             raise ValueError(f"unknown task {system['task']!r}: choose one of {sorted(TASKS)}")
         task = TASKS[system["task"]]
-        atoms, box = task.atoms_and_box()
-        return atoms, box, task.settings
+        return task.atoms_and_box()
     if "template" not in system or "free" not in system:
         raise ValueError("[system] needs either task = NAME, or template = FILE and free = FORMULA")
     from ase.io import read
@@ -99,7 +98,7 @@ def _system(system: dict, base: Path):
     except (KeyError, ValueError) as error:
         raise ValueError(f"[system] free = {system['free']!r} is not a chemical formula: {error}") from None
     box = slab_box(atoms, tuple(system["box_z"])) if "box_z" in system else None
-    return atoms, box, None
+    return atoms, box
 
 
 def make_calculator(spec: dict):

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["SearchSettings"]
+__all__ = ["SearchSettings", "stage_size_for"]
+
+SAMPLES_PER_FREE_ATOM = 8
+LARGEST_STAGE = 128
+
+
+def stage_size_for(n_free: int) -> int:
+    """Samples per stage when none is set: 8 per free atom, rounded up to a power of two,
+    from 8 to 128 (one adatom: 8; seven atoms: 64). Small stages retrain often, which is
+    what a small system needs (docs/benchmarks.md)."""
+    wanted = SAMPLES_PER_FREE_ATOM * max(int(n_free), 1)
+    return min(LARGEST_STAGE, 1 << math.ceil(math.log2(wanted)))
 
 
 @dataclass(frozen=True)
@@ -14,7 +26,8 @@ class SearchSettings:
     Temperatures kT in eV, noise scales in Å. ``schedule``: ``exponential`` (kT from
     ``kT_start`` to ``kT_end``) or ``adaptive`` (each stage's kT gives the weights of all
     evaluated structures an effective sample size of ``target_ess_fraction`` x
-    ``buffer_size``). ``guidance`` (Å^2/eV) scales the
+    ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
+    system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large. ``guidance`` (Å^2/eV) scales the
     force-field corrector step alpha (1 - t) F_theta(x) after every reverse step (0: off);
     the force head is fitted to every evaluated structure's forces, each atom's force
     clipped to ``force_clip`` eV/Å. ``relax_top`` > 0 relaxes that many of the best
@@ -26,8 +39,8 @@ class SearchSettings:
     """
 
     stages: int = 20
-    samples_per_stage: int = 128
-    buffer_size: int = 64
+    samples_per_stage: int | None = None
+    buffer_size: int | None = None
     kT_start: float = 5.0
     kT_end: float = 0.02
     schedule: str = "adaptive"
@@ -52,7 +65,7 @@ class SearchSettings:
     def __post_init__(self):
         positive = ("stages", "samples_per_stage", "buffer_size", "batch_size", "sampling_steps")
         for name in positive:
-            if getattr(self, name) < 1:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.relax_top < 0 or self.relax_steps < 1 or self.relax_fmax <= 0:
             raise ValueError("relax_top must be >= 0, relax_steps >= 1 and relax_fmax > 0 (eV/Å)")
@@ -76,6 +89,11 @@ class SearchSettings:
         if unknown:
             raise ValueError(f"unknown search setting(s) {unknown}: known are {sorted(known)}")
         return replace(self, **overrides)
+
+    def for_free_atoms(self, n_free: int) -> "SearchSettings":
+        """A copy with the stage and buffer sizes left at None set for ``n_free`` free atoms."""
+        samples = self.samples_per_stage or stage_size_for(n_free)
+        return replace(self, samples_per_stage=samples, buffer_size=self.buffer_size or samples)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,4 +1,4 @@
-"""The GO-Diff paper's two benchmark tasks on EMT: systems, settings and success tests.
+"""The GO-Diff paper's two benchmark tasks on EMT: systems, boxes and success tests.
 
 Task A: a Pt adatom on stepped Pt (1 2 2); Task B: a Pt heptamer on Pt(111), whose global
 minimum is the centred hexagon (bond graph W7).
@@ -15,7 +15,6 @@ from ase.constraints import FixAtoms
 from ase.data import covalent_radii
 from ase.geometry import get_distances
 
-from .settings import SearchSettings
 from .space import slab_box
 
 __all__ = ["TASKS", "Task", "is_centred_hexagon", "is_step_adatom_minimum"]
@@ -102,12 +101,11 @@ def is_step_adatom_minimum(atoms: Atoms, free_indices) -> bool:
 
 @dataclass(frozen=True)
 class Task:
-    """A benchmark: the system, the paper's budget as settings, and a success test."""
+    """A benchmark: the system, its generation box and a success test (run with the defaults)."""
 
     name: str
     description: str
     build: callable
-    settings: SearchSettings
     success: callable
     reference_energy: float  # eV, EMT global minimum
     box_z: tuple[float, float]  # generation box above the template's top atom (Å)
@@ -120,10 +118,8 @@ class Task:
 TASKS = {
     "pt-step-adatom": Task(
         "pt-step-adatom", "Task A: Pt adatom on stepped Pt(1 2 2), EMT", step_adatom_atoms,
-        SearchSettings(stages=10, samples_per_stage=32, buffer_size=16),
         is_step_adatom_minimum, 5.5058, (0.0, 4.0)),
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
-        SearchSettings(stages=20, samples_per_stage=128, buffer_size=64),
         is_centred_hexagon, 24.9874, (1.0, 6.0)),
 }

@@ -42,7 +42,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     started = time.perf_counter()
-    opt = GODiffOptimizer(atoms, EMT(), settings=task.settings, box=box, seed=seed, **overrides)
+    opt = GODiffOptimizer(atoms, EMT(), box=box, seed=seed, **overrides)
     first_success, last_stage_hits = None, 0.0
     for _ in opt.irun(max_evaluations=max_evaluations):
         stage = opt.stage - 1

@@ -113,7 +113,7 @@ def test_same_seed_same_model_bytes_on_two_threads():
         models = []
         for _ in range(2):
             atoms, box = task.atoms_and_box()
-            opt = GODiffOptimizer(atoms, EMT(), settings=task.settings, box=box, seed=0,
+            opt = GODiffOptimizer(atoms, EMT(), box=box, seed=0,
                                   stages=2, train_steps=20)
             opt.run()
             models.append(opt.model.state_dict())
@@ -220,3 +220,16 @@ def test_search_runs_when_torch_defaults_to_float64():
     opt = _optimizer(stages=2)
     opt.run()
     assert next(opt.model.parameters()).dtype == torch.float32 and len(opt.buffer) > 0
+
+
+def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
+    from ase_godiff.settings import stage_size_for
+
+    assert [stage_size_for(n) for n in (1, 2, 3, 7, 16, 100)] == [8, 16, 32, 64, 128, 128]
+    def sizes(**overrides):
+        settings = GODiffOptimizer(small_slab("Pt2"), EMT(), network=NET, **overrides).settings
+        return settings.samples_per_stage, settings.buffer_size
+
+    assert sizes() == (16, 16)
+    assert sizes(samples_per_stage=24) == (24, 24)
+    assert sizes(buffer_size=4) == (16, 4)
