@@ -1,7 +1,9 @@
-"""The GO-Diff paper's two benchmark tasks on EMT: systems, boxes and success tests.
+"""Benchmark tasks: systems, energy functions, boxes and success tests.
 
-Task A: a Pt adatom on stepped Pt (1 2 2); Task B: a Pt heptamer on Pt(111), whose global
-minimum is the centred hexagon (bond graph W7).
+The GO-Diff paper's two, on EMT: Task A, a Pt adatom on stepped Pt (1 2 2); Task B, a Pt
+heptamer on Pt(111), whose global minimum is the centred hexagon (bond graph W7). And a
+gas-phase Lennard-Jones Ar7 cluster, energies a hundred times smaller, whose global
+minimum is the pentagonal bipyramid: the check that the defaults need no retuning.
 """
 
 from __future__ import annotations
@@ -11,18 +13,22 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 from ase.build import fcc111, surface
+from ase.calculators.emt import EMT
+from ase.calculators.lj import LennardJones
 from ase.constraints import FixAtoms
 from ase.data import covalent_radii
 from ase.geometry import get_distances
 
 from .space import slab_box
 
-__all__ = ["TASKS", "Task", "is_centred_hexagon", "is_step_adatom_minimum"]
+__all__ = ["TASKS", "Task", "is_centred_hexagon", "is_pentagonal_bipyramid", "is_step_adatom_minimum"]
 
 # Task A's global-minimum adatom site under EMT (Å, modulo the cell)
 STEP_ADATOM_SITE = np.array([2.737, 2.009, 6.343])
 STEP_SITE_TOLERANCE = 0.3  # Å
 BOND_FACTOR = 1.1  # bonds: closer than 1.1 x the sum of covalent radii
+ARGON_SIGMA, ARGON_EPSILON = 3.40, 0.0104  # Å, eV: Lennard-Jones argon
+ARGON_BOND = 1.25 * 2 ** (1 / 6) * ARGON_SIGMA  # Å: 1.25 x the pair-potential minimum
 
 
 def _fixed_template(template: Atoms, free: str) -> Atoms:
@@ -42,12 +48,24 @@ def heptamer_atoms() -> Atoms:
     return _fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Pt7")
 
 
-def bond_graph(atoms: Atoms, indices) -> np.ndarray:
-    """Adjacency matrix of ``indices``: a bond below 1.1 x the covalent-radius sum (minimum image)."""
+def argon_atoms() -> Atoms:
+    """Seven free Ar atoms, no template, no cell: the default cluster box."""
+    return Atoms("Ar7")
+
+
+def argon_lj() -> LennardJones:
+    """Lennard-Jones argon with a 10 sigma cutoff (the GM energy then matches the literature's)."""
+    return LennardJones(sigma=ARGON_SIGMA, epsilon=ARGON_EPSILON, rc=10 * ARGON_SIGMA)
+
+
+def bond_graph(atoms: Atoms, indices, max_bond: float | None = None) -> np.ndarray:
+    """Adjacency matrix of ``indices`` (minimum image): a bond below ``max_bond`` (Å),
+    by default below 1.1 x the sum of covalent radii."""
     indices = np.asarray(indices)
     _, dist = get_distances(atoms.positions[indices], cell=atoms.cell, pbc=atoms.pbc)
     radii = covalent_radii[atoms.numbers[indices]]
-    bonded = dist < BOND_FACTOR * (radii[:, None] + radii[None, :])
+    limit = BOND_FACTOR * (radii[:, None] + radii[None, :]) if max_bond is None else max_bond
+    bonded = dist < limit
     np.fill_diagonal(bonded, False)
     return bonded
 
@@ -65,12 +83,28 @@ def _wheel_graph(n: int) -> np.ndarray:
     return adjacency
 
 
+def _bipyramid_graph() -> np.ndarray:
+    """A ring of five, two apexes bonded to the ring and to each other."""
+    adjacency = np.zeros((7, 7), dtype=bool)
+    adjacency[:5, :5] = _wheel_graph(6)[1:, 1:]
+    adjacency[5:, :] = adjacency[:, 5:] = True
+    np.fill_diagonal(adjacency, False)
+    return adjacency
+
+
 W7_SPECTRUM = _spectrum(_wheel_graph(7))
+BIPYRAMID_SPECTRUM = _spectrum(_bipyramid_graph())
 
 
 def is_centred_hexagon(atoms: Atoms, free_indices) -> bool:
     """Task B's success test: the free atoms' bond graph is the wheel W7."""
     return bool(np.allclose(_spectrum(bond_graph(atoms, free_indices)), W7_SPECTRUM, atol=1e-6))
+
+
+def is_pentagonal_bipyramid(atoms: Atoms, free_indices) -> bool:
+    """The Ar7 task's success test: bonds below 1.25 x the LJ pair minimum form the bipyramid."""
+    graph = bond_graph(atoms, free_indices, max_bond=ARGON_BOND)
+    return bool(np.allclose(_spectrum(graph), BIPYRAMID_SPECTRUM, atol=1e-6))
 
 
 def template_translations(atoms: Atoms, free_indices, tolerance: float = 1e-3) -> np.ndarray:
@@ -101,18 +135,20 @@ def is_step_adatom_minimum(atoms: Atoms, free_indices) -> bool:
 
 @dataclass(frozen=True)
 class Task:
-    """A benchmark: the system, its generation box and a success test (run with the defaults)."""
+    """A benchmark: the system, its energy function, box and success test (run with the defaults)."""
 
     name: str
     description: str
     build: callable
     success: callable
-    reference_energy: float  # eV, EMT global minimum
-    box_z: tuple[float, float]  # generation box above the template's top atom (Å)
+    reference_energy: float  # eV, global minimum of ``calculator``
+    box_z: tuple[float, float] | None  # slab box above the template's top atom (Å); None: default
+    calculator: callable = EMT  # makes the energy function
+    energy_scale: float = 1.0  # eV: scales the baselines' fmax and hopping kT
 
     def atoms_and_box(self):
         atoms = self.build()
-        return atoms, slab_box(atoms, self.box_z)
+        return atoms, None if self.box_z is None else slab_box(atoms, self.box_z)
 
 
 TASKS = {
@@ -122,4 +158,7 @@ TASKS = {
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
         is_centred_hexagon, 24.9874, (1.0, 6.0)),
+    "ar7-lj": Task(
+        "ar7-lj", "Ar7 cluster, Lennard-Jones (energies 100x smaller)", argon_atoms,
+        is_pentagonal_bipyramid, -0.171655, None, argon_lj, 0.01),
 }

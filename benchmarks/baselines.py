@@ -6,6 +6,9 @@
   uniformly in [-1, 1] Å, kT = 0.1 eV on relaxed energies), same relaxation. Written here
   rather than wrapping ase.optimize.basin.BasinHopping, which draws from the global
   np.random and cannot stop mid-relaxation when the budget ends.
+
+Both thresholds are in eV for metals; ``energy_scale`` (a task's, e.g. 0.01 for argon)
+multiplies fmax and the hopping kT, the per-system tuning these methods need.
 """
 
 from __future__ import annotations
@@ -56,11 +59,11 @@ class Counter:
             raise Budget
 
 
-def relax(atoms, calc, counter: Counter) -> float:
-    """BFGS with every force call counted; returns the final energy (eV)."""
+def relax(atoms, calc, counter: Counter, energy_scale: float = 1.0) -> float:
+    """BFGS to fmax ``FMAX * energy_scale`` with every force call counted; returns the energy (eV)."""
     atoms.calc = calc
     optimizer = BFGS(atoms, logfile=None)
-    for _ in optimizer.irun(fmax=FMAX, steps=MAX_RELAX_STEPS):
+    for _ in optimizer.irun(fmax=FMAX * energy_scale, steps=MAX_RELAX_STEPS):
         counter.record(atoms, atoms.get_potential_energy())
     return atoms.get_potential_energy()
 
@@ -87,27 +90,29 @@ def random_placement(space: SearchSpace, rng: np.random.Generator,
             counter.rejected += 1
 
 
-def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
+def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
+            energy_scale: float = 1.0) -> None:
     try:
         while True:
-            relax(space.to_atoms(random_placement(space, rng, counter)), calc, counter)
+            relax(space.to_atoms(random_placement(space, rng, counter)), calc, counter, energy_scale)
     except Budget:
         return
 
 
-def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter) -> None:
+def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
+                      energy_scale: float = 1.0) -> None:
     box_inverse = np.linalg.inv(space.box.vectors)
     try:
         current = space.to_atoms(random_placement(space, rng, counter))
-        current_energy = relax(current, calc, counter)
+        current_energy = relax(current, calc, counter, energy_scale)
         while True:
             trial = current.copy()
             free = space.free_positions_of(trial) + rng.uniform(-HOP, HOP, (space.n_free, 3))
             u = (free - space.box.corner) @ box_inverse  # keep the hop inside the box
             u = np.where(space.periodic_box_axes, u % 1.0, np.clip(u, 0.0, 1.0))
             trial.positions[space.free_indices] = space.box.corner + u @ space.box.vectors
-            trial_energy = relax(trial, calc, counter)
-            if rng.random() < np.exp(-(trial_energy - current_energy) / HOP_KT):
+            trial_energy = relax(trial, calc, counter, energy_scale)
+            if rng.random() < np.exp(-(trial_energy - current_energy) / (HOP_KT * energy_scale)):
                 current, current_energy = trial, trial_energy
     except Budget:
         return

@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from common import merge_reports  # noqa: E402
 
+from ase_godiff.tasks import TASKS  # noqa: E402
+
 
 def best_so_far(trace: list, grid: np.ndarray) -> np.ndarray:
     """The best energy after each evaluation count in ``grid`` (NaN before the first)."""
@@ -44,7 +46,6 @@ def main():
     for report in reports:
         reference = args.reference
         if reference is None:
-            from ase_godiff.tasks import TASKS
             reference = TASKS[task].reference_energy
         horizon = max(r["evaluations"] for r in report["records"])
         grid = np.unique(np.geomspace(1, horizon, 200).astype(int))
@@ -59,7 +60,7 @@ def main():
     axes.set_yscale("log")
     axes.set_xlabel("evaluations (calculator calls)")
     axes.set_ylabel("best energy - global minimum (eV, floor 1e-4)")
-    axes.set_title(f"{task}: median and min-max over seeds (EMT)")
+    axes.set_title(f"{TASKS[task].description}: median and min-max over seeds", fontsize=10)
     axes.legend()
     axes.grid(alpha=0.3, which="both")
     out = args.out or Path(__file__).resolve().parent.parent / "docs" / "figures" / f"{task}_convergence.png"

@@ -1,4 +1,4 @@
-"""Benchmark GO-Diff and the baselines on the paper's tasks (EMT), with TASKS.md's counting.
+"""Benchmark GO-Diff and the baselines on the tasks of ase_godiff.tasks, with TASKS.md's counting.
 
     python benchmarks/run.py --task pt111-heptamer --method godiff --seeds 0-7 --workers 2 \
         --out benchmarks/results/b_godiff.json [--set samples_per_stage=64 ...]
@@ -33,7 +33,6 @@ from common import machine_info, parse_seeds, summarise
 
 def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None) -> dict:
     import torch
-    from ase.calculators.emt import EMT
 
     from ase_godiff import GODiffOptimizer
     from ase_godiff.tasks import TASKS
@@ -42,7 +41,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     started = time.perf_counter()
-    opt = GODiffOptimizer(atoms, EMT(), box=box, seed=seed, **overrides)
+    opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, **overrides)
     first_success, last_stage_hits = None, 0.0
     for _ in opt.irun(max_evaluations=max_evaluations):
         stage = opt.stage - 1
@@ -73,8 +72,6 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
 
 
 def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -> dict:
-    from ase.calculators.emt import EMT
-
     from ase_godiff.space import SearchSpace
     from ase_godiff.tasks import TASKS
     from baselines import Counter, run_basin_hopping, run_rss
@@ -85,7 +82,7 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -
     counter = Counter(space, task.success, max_evaluations)
     started = time.perf_counter()
     search = run_rss if method == "rss" else run_basin_hopping
-    search(space, EMT(), np.random.default_rng(seed), counter)
+    search(space, task.calculator(), np.random.default_rng(seed), counter, task.energy_scale)
     return {"seed": seed, "evaluations": counter.evaluations, "rejected": counter.rejected,
             "first_success": counter.first_success, "best_energy": float(counter.best),
             "wall_seconds": time.perf_counter() - started, "trace": counter.trace}
@@ -99,7 +96,9 @@ def run_one(task_name, method, seed, overrides, max_evaluations):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", required=True, choices=["pt-step-adatom", "pt111-heptamer"])
+    from ase_godiff.tasks import TASKS
+
+    parser.add_argument("--task", required=True, choices=sorted(TASKS))
     parser.add_argument("--method", default="godiff", choices=["godiff", "rss", "basin"])
     parser.add_argument("--seeds", default="0-7")
     parser.add_argument("--workers", type=int, default=1)

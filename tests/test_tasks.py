@@ -1,0 +1,49 @@
+"""The benchmark tasks: reference energies and success tests."""
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.optimize import BFGS
+
+from ase_godiff.tasks import ARGON_SIGMA, TASKS
+
+ARGON = TASKS["ar7-lj"]
+
+
+def _relaxed_argon(positions) -> Atoms:
+    atoms = Atoms("Ar7", positions=positions)
+    atoms.calc = ARGON.calculator()
+    BFGS(atoms, logfile=None).run(fmax=1e-4, steps=2000)
+    return atoms
+
+
+def _bipyramid() -> np.ndarray:
+    bond = 2 ** (1 / 6) * ARGON_SIGMA
+    radius = bond / (2 * np.sin(np.pi / 5))
+    height = np.sqrt(bond**2 - radius**2)
+    ring = [[radius * np.cos(a), radius * np.sin(a), 0.0] for a in 2 * np.pi * np.arange(5) / 5]
+    return np.array(ring + [[0.0, 0.0, height], [0.0, 0.0, -height]])
+
+
+def test_argon_reference_is_the_relaxed_pentagonal_bipyramid():
+    atoms = _relaxed_argon(_bipyramid())
+    assert atoms.get_potential_energy() == pytest.approx(ARGON.reference_energy, abs=1e-5)
+    assert atoms.get_potential_energy() / 0.0104 == pytest.approx(-16.505, abs=0.002)  # in epsilon
+    assert ARGON.success(atoms, range(7))
+
+
+def test_argon_success_rejects_the_other_minima():
+    """Relaxed random Ar7: the bipyramid passes, every higher minimum (capped octahedron...) fails."""
+    outcomes = {}
+    for seed in range(12):
+        atoms = _relaxed_argon(np.random.default_rng(seed).uniform(0.0, 7.0, (7, 3)))
+        energy = round(atoms.get_potential_energy(), 4)
+        outcomes.setdefault(energy, ARGON.success(atoms, range(7)))
+    assert any(e > ARGON.reference_energy + 0.001 for e in outcomes)  # other minima were reached
+    for energy, success in outcomes.items():
+        assert success == (energy < ARGON.reference_energy + 0.001), energy
+
+
+def test_argon_runs_in_the_default_cluster_box():
+    atoms, box = ARGON.atoms_and_box()
+    assert box is None and not atoms.pbc.any() and len(atoms) == 7
