@@ -38,12 +38,13 @@ def summarise(records: list[dict]) -> dict:
 
 
 def machine_info(torch_threads: int | None = None) -> dict:
-    """CPU, cores, GPU, versions and the commit (``-dirty`` when the package or these
-    scripts differ from it).
+    """CPU, cores, GPU, versions and the commit (``-dirty`` when the package or these scripts
+    differ from it). A seed repeats bit for bit only with the same builds.
 
     ``torch_threads`` is the thread count each worker runs torch with (default: this process's).
     """
     import ase
+    import numpy
     import torch
 
     import ase_godiff
@@ -67,6 +68,7 @@ def machine_info(torch_threads: int | None = None) -> dict:
         "gpu": "none" if not torch.cuda.is_available() else torch.cuda.get_device_name(),
         "python": platform.python_version(),
         "ase": ase.__version__,
+        "numpy": numpy.__version__,  # EMT's last digits, and so a seed's path, depend on it
         "torch": torch.__version__,
         "ase_godiff": ase_godiff.__version__,
         "commit": commit,
