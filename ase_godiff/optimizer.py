@@ -216,7 +216,7 @@ class GODiffOptimizer:
                      f"cell {np.round(self.space.cell.diagonal(), 3).tolist()} Å; free atoms "
                      f"{self.space.atoms[self.space.free_indices].get_chemical_formula()}",
             energy_function=type(self.calc).__name__,
-            temperatures=f"{self.settings.kT_start} to {self.kT if self.kT else self.settings.kT_end} "
+            temperatures=f"{self.settings.kT_start} to {self.kT or self.settings.kT_end or 'none yet'} "
                          f"({self.settings.schedule})",
             evaluations=self.nevaluations,
             benchmark=benchmark or (f"best energy {energies.min():.4f} eV after "

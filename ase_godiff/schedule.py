@@ -3,7 +3,7 @@
 ``ExponentialSchedule`` lowers kT geometrically (the paper's schedule). ``AdaptiveSchedule``
 needs no hand tuning: each stage it picks the kT at which the Boltzmann weights of all
 evaluated structures have a target effective sample size, so the same settings work for
-energies in eV (Pt clusters) and in meV (Lennard-Jones argon).
+energies in eV (Pt clusters) and in meV (Lennard-Jones argon): it has no floor in eV.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from .buffer import boltzmann_weights, effective_sample_size
 __all__ = ["AdaptiveSchedule", "ExponentialSchedule", "make_schedule"]
 
 SCHEDULES = ("adaptive", "exponential")
+EXPONENTIAL_KT_END = 0.02  # eV: the exponential schedule's last kT unless one is given
+LOWEST_KT_FRACTION = 1e-9  # adaptive, no floor given: bisection bound, x the ceiling
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,13 @@ class ExponentialSchedule:
 class AdaptiveSchedule:
     """kT such that the weights of all evaluated energies have ESS = ``target_ess`` structures.
 
-    kT never rises from one stage to the next and stays within [kT_end, kT_start] (eV);
-    when fewer than ``target_ess`` structures exist yet, kT = kT_start.
+    kT never rises from one stage to the next and never exceeds ``kT_start`` (eV); when
+    fewer than ``target_ess`` structures exist yet, kT = kT_start. ``kT_end`` (eV), if
+    given, is a floor; by default there is none, so no energy scale is built in.
     """
 
     kT_start: float
-    kT_end: float
+    kT_end: float | None
     target_ess: float
 
     def __post_init__(self):
@@ -63,23 +66,27 @@ class AdaptiveSchedule:
         ess = lambda kT: effective_sample_size(boltzmann_weights(energies, kT))  # noqa: E731
         if ess(ceiling) <= self.target_ess:
             return ceiling
-        if ess(self.kT_end) >= self.target_ess:
-            return self.kT_end
-        low, high = np.log(self.kT_end), np.log(ceiling)
+        floor = self.kT_end if self.kT_end is not None else ceiling * LOWEST_KT_FRACTION
+        if ess(floor) >= self.target_ess:
+            return floor
+        low, high = np.log(floor), np.log(ceiling)
         for _ in range(50):  # ESS grows with kT: bisect on log kT
             middle = 0.5 * (low + high)
             low, high = (middle, high) if ess(np.exp(middle)) < self.target_ess else (low, middle)
         return float(np.exp(high))
 
 
-def _check_temperatures(kT_start: float, kT_end: float) -> None:
-    if not (kT_start > 0 and kT_end > 0):
+def _check_temperatures(kT_start: float, kT_end: float | None) -> None:
+    if not (kT_start > 0 and (kT_end is None or kT_end > 0)):
         raise ValueError("temperatures kT_start and kT_end must be positive (eV)")
 
 
-def make_schedule(kind: str, *, kT_start: float, kT_end: float, stages: int, target_ess: float):
+def make_schedule(kind: str, *, kT_start: float, kT_end: float | None, stages: int,
+                  target_ess: float):
+    """The schedule ``kind``; ``kT_end`` None: 0.02 eV for the exponential one, no floor for
+    the adaptive one."""
     if kind == "exponential":
-        return ExponentialSchedule(kT_start, kT_end, stages)
+        return ExponentialSchedule(kT_start, EXPONENTIAL_KT_END if kT_end is None else kT_end, stages)
     if kind == "adaptive":
         return AdaptiveSchedule(kT_start, kT_end, target_ess)
     raise ValueError(f"unknown temperature schedule {kind!r}: choose one of {SCHEDULES}")

@@ -24,7 +24,8 @@ class SearchSettings:
     """Everything the GO-Diff loop needs besides the system and the network.
 
     Temperatures kT in eV, noise scales in Å. ``schedule``: ``exponential`` (kT from
-    ``kT_start`` to ``kT_end``) or ``adaptive`` (each stage's kT gives the weights of all
+    ``kT_start`` to ``kT_end``, default 0.02 eV) or ``adaptive`` (below ``kT_start``, and
+    above ``kT_end`` only if one is set, each stage's kT gives the weights of all
     evaluated structures an effective sample size of ``target_ess_fraction`` x
     ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
     system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large. ``guidance`` (Å^2/eV) scales the
@@ -42,7 +43,7 @@ class SearchSettings:
     samples_per_stage: int | None = None
     buffer_size: int | None = None
     kT_start: float = 5.0
-    kT_end: float = 0.02
+    kT_end: float | None = None
     schedule: str = "adaptive"
     target_ess_fraction: float = 0.5
     train_steps: int = 300
@@ -71,7 +72,7 @@ class SearchSettings:
             raise ValueError("relax_top must be >= 0, relax_steps >= 1 and relax_fmax > 0 (eV/Å)")
         if self.train_steps < 0:
             raise ValueError(f"train_steps must be >= 0, got {self.train_steps}")
-        if self.kT_start <= 0 or self.kT_end <= 0:
+        if self.kT_start <= 0 or (self.kT_end is not None and self.kT_end <= 0):
             raise ValueError("kT_start and kT_end must be positive temperatures in eV")
         if not 0.0 < self.target_ess_fraction <= 1.0:
             raise ValueError("target_ess_fraction must lie in (0, 1]")

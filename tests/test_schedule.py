@@ -5,6 +5,7 @@ import pytest
 
 from ase_godiff.buffer import boltzmann_weights, effective_sample_size
 from ase_godiff.schedule import AdaptiveSchedule, ExponentialSchedule, make_schedule
+from ase_godiff.settings import SearchSettings
 
 
 def test_exponential_runs_from_start_to_end_geometrically():
@@ -40,3 +41,20 @@ def test_adaptive_never_heats_up_and_respects_its_bounds():
 def test_unknown_schedule_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown temperature schedule"):
         make_schedule("cosine", kT_start=1.0, kT_end=0.1, stages=3, target_ess=4)
+
+
+def test_default_settings_give_argon_a_hundredth_of_platinum_temperature():
+    """With the defaults there is no floor in eV: argon's kT is Pt's over a hundred, even cold."""
+    settings = SearchSettings()
+    schedule = make_schedule(settings.schedule, kT_start=settings.kT_start, kT_end=settings.kT_end,
+                             stages=settings.stages, target_ess=4)
+    platinum = 25.0 + np.random.default_rng(2).gamma(1.0, 0.3, size=160)  # eV, near-degenerate low end
+    argon = platinum / 100.0
+    kT = schedule.kT(5, platinum)
+    assert kT < 0.02  # the old fixed floor would have held Pt here, and argon far hotter
+    assert schedule.kT(5, argon) == pytest.approx(kT / 100.0, rel=1e-6)
+
+
+def test_exponential_schedule_ends_at_two_hundredths_of_an_ev_by_default():
+    schedule = make_schedule("exponential", kT_start=5.0, kT_end=None, stages=4, target_ess=4)
+    assert schedule.kT(3) == pytest.approx(0.02)
