@@ -14,7 +14,7 @@ name = "emt"                  # "emt", "mace-mp" (options go to mace_mp), or "mo
 
 [search]                      # any SearchSettings field, plus seed and model (warm start)
 seed = 0
-# samples_per_stage = 64      # default: 8 per free atom, a power of two from 8 to 128
+# samples_per_stage = 64      # default: 4 per free atom, a power of two from 8 to 128
 
 [output]
 folder = "runs/pt7"           # best.extxyz, search.traj, search.log, summary.json, model/

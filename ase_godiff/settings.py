@@ -7,16 +7,16 @@ from dataclasses import asdict, dataclass, fields, replace
 
 __all__ = ["SearchSettings", "stage_size_for"]
 
-SAMPLES_PER_FREE_ATOM = 8
-LARGEST_STAGE = 128
+SAMPLES_PER_FREE_ATOM = 4
+SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 
 
 def stage_size_for(n_free: int) -> int:
-    """Samples per stage when none is set: 8 per free atom, rounded up to a power of two,
-    from 8 to 128 (one adatom: 8; seven atoms: 64). Small stages retrain often, which is
+    """Samples per stage when none is set: 4 per free atom, rounded up to a power of two,
+    from 8 to 128 (one adatom: 8; seven atoms: 32). Small stages retrain often, which is
     what a small system needs (docs/benchmarks.md)."""
     wanted = SAMPLES_PER_FREE_ATOM * max(int(n_free), 1)
-    return min(LARGEST_STAGE, 1 << math.ceil(math.log2(wanted)))
+    return min(LARGEST_STAGE, max(SMALLEST_STAGE, 1 << math.ceil(math.log2(wanted))))
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class SearchSettings:
     (``docs/benchmarks.md``).
     """
 
-    stages: int = 20
+    stages: int = 40
     samples_per_stage: int | None = None
     buffer_size: int | None = None
     kT_start: float = 5.0

@@ -225,11 +225,11 @@ def test_search_runs_when_torch_defaults_to_float64():
 def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
     from ase_godiff.settings import stage_size_for
 
-    assert [stage_size_for(n) for n in (1, 2, 3, 7, 16, 100)] == [8, 16, 32, 64, 128, 128]
+    assert [stage_size_for(n) for n in (1, 2, 3, 7, 16, 40)] == [8, 8, 16, 32, 64, 128]
     def sizes(**overrides):
         settings = GODiffOptimizer(small_slab("Pt2"), EMT(), network=NET, **overrides).settings
         return settings.samples_per_stage, settings.buffer_size
 
-    assert sizes() == (16, 16)
+    assert sizes() == (8, 8)
     assert sizes(samples_per_stage=24) == (24, 24)
-    assert sizes(buffer_size=4) == (16, 4)
+    assert sizes(buffer_size=4) == (8, 4)
