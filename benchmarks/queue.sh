@@ -20,10 +20,10 @@ run a_steps30_32x10 $A --set kT_end=0.02 --set sampling_steps=30 --set stages=10
 run a_steps300_32x10 $A --set kT_end=0.02 --set sampling_steps=300 --set stages=10 --set samples_per_stage=32 --set buffer_size=16 --label "GO-Diff, 300 reverse steps, 10 × 32 (buffer 16)"
 run a_train100_32x10 $A --set kT_end=0.02 --set train_steps=100 --set stages=10 --set samples_per_stage=32 --set buffer_size=16 --label "GO-Diff, 100 training steps, 10 × 32 (buffer 16)"
 run a_train1000_32x10 $A --set kT_end=0.02 --set train_steps=1000 --set stages=10 --set samples_per_stage=32 --set buffer_size=16 --label "GO-Diff, 1000 training steps, 10 × 32 (buffer 16)"
-run b_noffg $B --set kT_end=0.02 --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set guidance=0.0 --label "GO-Diff, no guidance"
-run b_exponential $B --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set "schedule='exponential'" --label "GO-Diff, exponential kT"
-run b_steps30 $B --set kT_end=0.02 --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
-run b_train100 $B --set kT_end=0.02 --seeds 0-7 --set stages=20 --set samples_per_stage=64 --set train_steps=100 --label "GO-Diff, 100 training steps"
+run b_noffg_64x20 $B --set kT_end=0.02 --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set guidance=0.0 --label "GO-Diff, no guidance"
+run b_exponential_64x20 $B --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set "schedule='exponential'" --label "GO-Diff, exponential kT"
+run b_steps30_64x20 $B --set kT_end=0.02 --seeds 0-1 --set stages=20 --set samples_per_stage=64 --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
+run b_train100_64x20 $B --set kT_end=0.02 --seeds 0-7 --set stages=20 --set samples_per_stage=64 --set train_steps=100 --label "GO-Diff, 100 training steps"
 run b_transfer_pt_step_train600 $B --set kT_end=0.02 --seeds 0-7 --set samples_per_stage=64 --set stages=5 --set "model='pt-step-adatom'" --set train_steps=600 --label "GO-Diff from pt-step-adatom, 600 training steps"
 # stage sizes (explicit, 0414027); the defaults of ec685a8 (8 samples per free atom, 20
 # stages, adaptive kT without a floor in eV) on Task B, and the floor's cost on Ar7
@@ -44,4 +44,8 @@ run ar_noffg --task ar7-lj --seeds 0-3 --set guidance=0.0 --label "GO-Diff, no g
 run a_exponential $A --set "schedule='exponential'" --label "GO-Diff, exponential kT"
 run a_train100 $A --set train_steps=100 --label "GO-Diff, 100 training steps"
 run a_steps30 $A --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
+run b_noffg $B --seeds 0-1 --set guidance=0.0 --label "GO-Diff, no guidance"
+run b_exponential $B --seeds 0-1 --set "schedule='exponential'" --label "GO-Diff, exponential kT"
+run b_steps30 $B --seeds 0-1 --set sampling_steps=30 --label "GO-Diff, 30 reverse steps"
+run b_train100 $B --seeds 0-7 --set train_steps=100 --label "GO-Diff, 100 training steps"
 echo queue done > $R/queue.done
