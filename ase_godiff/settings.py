@@ -28,14 +28,15 @@ class SearchSettings:
     above ``kT_end`` only if one is set, each stage's kT gives the weights of all
     evaluated structures an effective sample size of ``target_ess_fraction`` x
     ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
-    system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large. ``guidance`` (Å^2/eV) scales the
-    force-field corrector step alpha (1 - t) F_theta(x) after every reverse step (0: off);
-    the force head is fitted to every evaluated structure's forces, each atom's force
-    clipped to ``force_clip`` eV/Å. ``relax_top`` > 0 relaxes that many of the best
-    distinct structures with BFGS (to ``relax_fmax`` eV/Å, at most ``relax_steps`` steps)
-    after the last stage; every force call counts as an evaluation. The paper's values, where ours differ:
-    8,000 training steps per stage at learning rate 1e-4 and 500 reverse steps (a GPU
-    budget); ours reach the same structures on a CPU with fewer, larger steps
+    system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large.
+    ``guidance`` (Å^2/eV) scales the force-field corrector step alpha (1 - t) F_theta(x)
+    after every reverse step (0: off); the force head is fitted to every evaluated
+    structure's forces, each atom's force clipped to ``force_clip`` eV/Å. ``relax_top`` > 0
+    relaxes that many of the best distinct structures with BFGS (to ``relax_fmax`` eV/Å,
+    at most ``relax_steps`` steps) after the last stage; every force call counts as an
+    evaluation. The paper's values, where ours differ: 8,000 training steps per stage at
+    learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
+    structures on a CPU with fewer, larger steps
     (``docs/benchmarks.md``).
     """
 
