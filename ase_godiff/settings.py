@@ -36,8 +36,7 @@ class SearchSettings:
     at most ``relax_steps`` steps) after the last stage; every force call counts as an
     evaluation. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
-    structures on a CPU with fewer, larger steps
-    (``docs/benchmarks.md``).
+    structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
     """
 
     stages: int = 40
