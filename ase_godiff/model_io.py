@@ -15,6 +15,7 @@ from huggingface_hub import ModelCard, ModelCardData
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from ._version import __version__
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
 __all__ = ["CONFIG_FILE", "CARD_FILE", "ModelCardInfo", "WEIGHTS_FILE", "load_model",
@@ -62,8 +63,6 @@ def sha256_of(path) -> str:
 
 def save_model(model: ScoreNetwork, folder, card: ModelCardInfo | None = None) -> Path:
     """Write ``folder`` with the config, the weights and a model card; returns the folder."""
-    from . import __version__
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     config = {"library": LIBRARY, "format_version": FORMAT_VERSION, "version": __version__,

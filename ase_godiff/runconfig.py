@@ -2,7 +2,7 @@
 
 ```toml
 [system]
-task = "pt111-heptamer"       # a built-in task, or:
+example = "pt111-heptamer"    # a named example system (the paper's box), or:
 # template = "slab.traj"      # any file ase.io.read reads; FixAtoms atoms are the template
                               # (paths are relative to this file)
 # free = "Pt7"                # the atoms to place
@@ -79,15 +79,16 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
 
 
 def _system(system: dict, base: Path):
-    from .tasks import TASKS
+    from .examples import EXAMPLES
 
-    if "task" in system:
-        if system["task"] not in TASKS:
-            raise ValueError(f"unknown task {system['task']!r}: choose one of {sorted(TASKS)}")
-        task = TASKS[system["task"]]
-        return task.atoms_and_box()
+    if "example" in system:
+        if system["example"] not in EXAMPLES:
+            raise ValueError(f"unknown example {system['example']!r}: choose one of {sorted(EXAMPLES)}")
+        example = EXAMPLES[system["example"]]
+        atoms = example.build()
+        return atoms, None if example.box_z is None else slab_box(atoms, example.box_z)
     if "template" not in system or "free" not in system:
-        raise ValueError("[system] needs either task = NAME, or template = FILE and free = FORMULA")
+        raise ValueError("[system] needs either example = NAME, or template = FILE and free = FORMULA")
     from ase.io import read
 
     template = read(base / system["template"])

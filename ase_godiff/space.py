@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 from ase.constraints import FixAtoms
-from ase.data import chemical_symbols, covalent_radii
+from ase.data import covalent_radii
 from ase.geometry import get_distances
 
-from .nn.score import MAX_ATOMIC_NUMBER  # the elements the score network can embed
+from .elements import check_elements
 
 __all__ = ["Box", "SearchSpace", "slab_box"]
 
@@ -97,13 +97,7 @@ class SearchSpace:
                 "all atoms are fixed: add the atoms to place (e.g. atoms += Atoms('Pt7')) "
                 "without a FixAtoms constraint on them"
             )
-        numbers = atoms.get_atomic_numbers()
-        unknown = sorted({int(z) for z in numbers if not 1 <= z <= MAX_ATOMIC_NUMBER})
-        if unknown:
-            raise ValueError(
-                f"unknown element(s) with atomic number {unknown}: give real chemical symbols "
-                f"(H to {chemical_symbols[MAX_ATOMIC_NUMBER]})"
-            )
+        check_elements(atoms.get_atomic_numbers())
         if not 0.0 <= min_distance_ratio < 2.0:
             raise ValueError("min_distance_ratio must lie in [0, 2): a fraction of covalent bond length")
         self.atoms = atoms.copy()

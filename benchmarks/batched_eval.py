@@ -65,7 +65,7 @@ def main():
     from ase_godiff import evaluate as evaluate_module
     from ase_godiff.evaluate import evaluate, evaluate_many
     from ase_godiff.space import SearchSpace
-    from ase_godiff.tasks import heptamer_atoms
+    from ase_godiff.examples import heptamer_atoms
 
     evaluate_module.BATCH = args.batch_size
     with tempfile.TemporaryDirectory() as folder:

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from common import merge_reports  # noqa: E402
 
-from ase_godiff.tasks import TASKS  # noqa: E402
+from tasks import TASKS  # noqa: E402
 
 
 def best_so_far(trace: list, grid: np.ndarray) -> np.ndarray:

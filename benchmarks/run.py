@@ -35,7 +35,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     import torch
 
     from ase_godiff import GODiffOptimizer
-    from ase_godiff.tasks import TASKS
+    from tasks import TASKS
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     task = TASKS[task_name]
@@ -73,7 +73,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
 
 def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -> dict:
     from ase_godiff.space import SearchSpace
-    from ase_godiff.tasks import TASKS
+    from tasks import TASKS
     from baselines import Counter, run_basin_hopping, run_rss
 
     task = TASKS[task_name]
@@ -96,7 +96,7 @@ def run_one(task_name, method, seed, overrides, max_evaluations):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    from ase_godiff.tasks import TASKS
+    from tasks import TASKS
 
     parser.add_argument("--task", required=True, choices=sorted(TASKS))
     parser.add_argument("--method", default="godiff", choices=["godiff", "rss", "basin"])

@@ -6,7 +6,7 @@ import torch
 from ase.calculators.emt import EMT
 
 from ase_godiff import GODiffOptimizer
-from ase_godiff.tasks import TASKS
+from tasks import TASKS
 
 
 @pytest.fixture

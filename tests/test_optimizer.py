@@ -104,7 +104,7 @@ def test_same_seed_same_result_and_other_seed_differs():
 def test_same_seed_same_model_bytes_on_two_threads():
     import torch
 
-    from ase_godiff.tasks import TASKS
+    from tasks import TASKS
 
     task = TASKS["pt-step-adatom"]
     previous = torch.get_num_threads()

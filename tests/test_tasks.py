@@ -5,7 +5,7 @@ import pytest
 from ase import Atoms
 from ase.optimize import BFGS
 
-from ase_godiff.tasks import ARGON_SIGMA, TASKS
+from tasks import ARGON_SIGMA, TASKS
 
 ARGON = TASKS["ar7-lj"]
 

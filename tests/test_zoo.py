@@ -251,7 +251,7 @@ def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
     from ase.io import read
 
     recipe = tmp_path / "search.toml"
-    recipe.write_text('[system]\ntask = "pt-step-adatom"\n[search]\nstages = 2\n'
+    recipe.write_text('[system]\nexample = "pt-step-adatom"\n[search]\nstages = 2\n'
                       'samples_per_stage = 6\ntrain_steps = 3\nsampling_steps = 4\n'
                       '[output]\nfolder = "out"\nmodel_name = "tiny"\n')
     result = CliRunner().invoke(app, ["run", str(recipe), "--json"])
@@ -268,6 +268,6 @@ def test_run_command_writes_a_run_folder_readable_by_ase(tmp_path):
     assert rerun.exit_code == 0, rerun.stderr  # the finished run resumes to the same end
     assert json.loads(rerun.stdout)["best_energy_eV"] == summary["best_energy_eV"]
     bad = tmp_path / "bad.toml"
-    bad.write_text('[system]\ntask = "no-such-task"\n')
+    bad.write_text('[system]\nexample = "no-such-example"\n')
     failed = CliRunner().invoke(app, ["run", str(bad)])
-    assert failed.exit_code == 2 and "unknown task" in failed.stderr
+    assert failed.exit_code == 2 and "unknown example" in failed.stderr

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from ..elements import MAX_ATOMIC_NUMBER
 from .graph import TemplateEnvironment
 from .painn import PaiNNMessage, PaiNNUpdate, RadialBasis
 
 __all__ = ["ScoreNetConfig", "ScoreNetwork"]
 
-MAX_ATOMIC_NUMBER = 100
 TIME_FREQUENCIES = 16
 
 
