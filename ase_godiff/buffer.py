@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from ase.calculators.singlepoint import SinglePointCalculator
 
 __all__ = ["ReplayBuffer", "boltzmann_weights", "effective_sample_size", "weighted_draw"]
 
@@ -77,6 +78,17 @@ class ReplayBuffer:
     @property
     def evaluations(self) -> np.ndarray:
         return np.array(self._evaluations, dtype=int)
+
+    def best_atoms(self, space):
+        """The lowest-energy structure as a ``space`` Atoms, free-atom forces attached; None if empty."""
+        if not len(self):
+            return None
+        index = int(np.argmin(self._energies))
+        atoms = space.to_atoms(self._positions[index])
+        forces = np.zeros((len(atoms), 3))
+        forces[space.free_indices] = self._forces[index]
+        atoms.calc = SinglePointCalculator(atoms, energy=self._energies[index], forces=forces)
+        return atoms
 
     def draw(self, kT: float, size: int, rng: np.random.Generator):
         """A training buffer: (indices, their normalised Boltzmann weights) at ``kT`` (eV)."""

@@ -1,10 +1,10 @@
-"""Stage checkpoints and exact resume.
+"""Stage checkpoints: a SearchState on disk, written atomically, read back exactly.
 
-After every stage the whole search state goes into ``DIR/checkpoint``: the model
-(safetensors), the torch optimizer's state (tensors only, loaded with
-``weights_only=True``), every evaluated structure (npz), the random generators' states,
-the stage counters and the failures (JSON). The folder is written beside the old one and
-swapped in with a rename, so a kill at any moment leaves one complete checkpoint.
+``DIR/checkpoint`` holds the model (safetensors), the torch optimizer's state (tensors
+only, loaded with ``weights_only=True``), every evaluated structure (npz), the random
+generators' states, the counters and the description of the search (JSON). It is written
+beside the old one and swapped in with a rename, so a kill at any moment leaves one
+complete checkpoint.
 """
 
 from __future__ import annotations
@@ -17,30 +17,33 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-__all__ = ["load_checkpoint", "save_checkpoint"]
+from .state import SearchState
+
+__all__ = ["CheckpointError", "find_checkpoint", "load_checkpoint", "save_checkpoint"]
 
 FOLDER = "checkpoint"
+STATE_FILE = "state.json"
 
 
-def save_checkpoint(opt, directory) -> Path:
-    """Write the state of GODiffOptimizer ``opt`` after its last completed stage."""
+class CheckpointError(ValueError):
+    """A checkpoint file is missing or damaged; the message names it and the fix."""
+
+
+def save_checkpoint(state: SearchState, search: dict, directory) -> Path:
+    """Write ``state`` (after a completed stage) and the ``search`` description into ``directory``."""
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     final, staging = directory / FOLDER, directory / f"{FOLDER}.tmp"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    state = {k: v.detach().cpu().contiguous() for k, v in opt.model.state_dict().items()}
-    save_file(state, str(staging / "model.safetensors"))
-    torch.save(opt.torch_optimizer.state_dict(), staging / "optimizer.pt")
-    torch.save(opt.generator.get_state(), staging / "torch_generator.pt")
-    buffer = opt.buffer
+    staging.mkdir(parents=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in state.model.state_dict().items()}
+    save_file(weights, str(staging / "model.safetensors"))
+    torch.save(state.torch_optimizer.state_dict(), staging / "optimizer.pt")
+    torch.save(state.generator.get_state(), staging / "torch_generator.pt")
+    buffer = state.buffer
     np.savez(staging / "buffer.npz", positions=buffer.positions, forces=buffer.forces,
              energies=buffer.energies, stages=buffer.stages, evaluations=buffer.evaluations)
-    meta = {"stage": opt.stage, "nevaluations": opt.nevaluations, "nrejected": opt.nrejected,
-            "kT": opt.kT, "model_trained": opt.model_trained, "failures": opt.failures,
-            "timings": opt.timings, "numpy_rng": opt.rng.bit_generator.state,
-            "run": opt.todict()}
-    (staging / "state.json").write_text(json.dumps(meta, indent=1))
+    meta = {**state.counters(), "numpy_rng": state.rng.bit_generator.state, "search": search}
+    (staging / STATE_FILE).write_text(json.dumps(meta, indent=1))
     backup = directory / f"{FOLDER}.old"
     shutil.rmtree(backup, ignore_errors=True)
     if final.exists():
@@ -50,28 +53,50 @@ def save_checkpoint(opt, directory) -> Path:
     return final
 
 
-def load_checkpoint(opt, directory) -> None:
-    """Restore ``opt`` (built with the same atoms, settings and seed) from ``directory``."""
-    folder = Path(directory) / FOLDER
-    if not (folder / "state.json").is_file():
-        backup = Path(directory) / f"{FOLDER}.old"  # a kill between the two renames
-        if not (backup / "state.json").is_file():
-            raise ValueError(f"no checkpoint in {directory}: resume needs the run folder of a "
-                             "search started with restart=DIR")
-        folder = backup
-    meta = json.loads((folder / "state.json").read_text())
-    if meta["run"]["settings"] != opt.settings.to_dict() or meta["run"]["seed"] != opt.seed:
-        raise ValueError(f"the checkpoint in {directory} belongs to a search with other settings "
-                         "or another seed: resume with the same settings and seed")
-    opt.model.load_state_dict(load_file(str(folder / "model.safetensors")), strict=True)
-    opt.torch_optimizer.load_state_dict(
-        torch.load(folder / "optimizer.pt", weights_only=True, map_location=opt.device))
-    opt.generator.set_state(torch.load(folder / "torch_generator.pt", weights_only=True))
-    opt.rng.bit_generator.state = meta["numpy_rng"]
-    data = np.load(folder / "buffer.npz")
-    for i in range(len(data["energies"])):
-        opt.buffer.add(data["positions"][i], data["energies"][i], data["forces"][i],
-                       data["stages"][i], data["evaluations"][i])
-    opt.stage, opt.nevaluations, opt.nrejected = meta["stage"], meta["nevaluations"], meta["nrejected"]
-    opt.kT, opt.model_trained = meta["kT"], meta["model_trained"]
-    opt.failures, opt.timings = meta["failures"], meta["timings"]
+def find_checkpoint(directory) -> Path | None:
+    """The complete checkpoint folder in ``directory`` (the backup after a kill between the
+    two renames), or None."""
+    for name in (FOLDER, f"{FOLDER}.old"):
+        folder = Path(directory) / name
+        if (folder / STATE_FILE).is_file():
+            return folder
+    return None
+
+
+def load_checkpoint(state: SearchState, folder: Path) -> dict:
+    """Restore ``state`` (built for the same search) from a checkpoint folder; returns the
+    search description saved with it. CheckpointError names a damaged file."""
+    meta = _read(folder, STATE_FILE, lambda path: json.loads(path.read_text()))
+    if not isinstance(meta, dict) or "search" not in meta:
+        raise _damaged(folder, STATE_FILE, "it holds no search state")
+    weights = _read(folder, "model.safetensors", lambda path: load_file(str(path)))
+    optimizer = _read(folder, "optimizer.pt", lambda path: torch.load(
+        path, weights_only=True, map_location=next(state.model.parameters()).device))
+    generator = _read(folder, "torch_generator.pt", lambda path: torch.load(path, weights_only=True))
+    data = _read(folder, "buffer.npz", lambda path: dict(np.load(path)))
+    try:
+        state.model.load_state_dict(weights, strict=True)
+        state.torch_optimizer.load_state_dict(optimizer)
+        state.generator.set_state(generator)
+        state.rng.bit_generator.state = meta["numpy_rng"]
+        for i in range(len(data["energies"])):
+            state.buffer.add(data["positions"][i], data["energies"][i], data["forces"][i],
+                             data["stages"][i], data["evaluations"][i])
+        for name in SearchState.COUNTERS:
+            setattr(state, name, meta[name])
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        raise _damaged(folder, STATE_FILE, f"{type(error).__name__}: {error}") from None
+    return meta["search"]
+
+
+def _read(folder: Path, name: str, reader):
+    try:
+        return reader(folder / name)
+    except Exception as error:  # a truncated or missing file, whatever the format's error
+        first_line = (str(error).splitlines() or [""])[0]
+        raise _damaged(folder, name, f"{type(error).__name__}: {first_line}") from None
+
+
+def _damaged(folder: Path, name: str, reason: str) -> CheckpointError:
+    return CheckpointError(f"the checkpoint file {folder / name} is damaged or missing ({reason}); "
+                           f"remove {folder} to resume from the calls in the run's database")

@@ -27,20 +27,20 @@ def fail(message: str, code: int = 2):
 def search_with_progress(opt, max_evaluations: Optional[int] = None,
                          max_seconds: Optional[float] = None):
     """Run ``opt`` with a progress bar (terminal) or plain stage lines (batch jobs) on stderr."""
-    total = opt.settings.stages - opt.stage
+    total = opt.settings.stages - opt.state.stage
     if not stderr.is_terminal:
         for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
-            energy = opt.get_minimum()[0] if len(opt.buffer) else float("nan")
-            print(f"stage {opt.stage}/{opt.settings.stages} kT {opt.kT:.4f} eV "
-                  f"evaluations {opt.nevaluations} best {energy:.4f} eV", file=sys.stderr, flush=True)
+            energy = opt.get_minimum()[0] if len(opt.state.buffer) else float("nan")
+            print(f"stage {opt.state.stage}/{opt.settings.stages} kT {opt.state.kT:.4f} eV "
+                  f"evaluations {opt.state.nevaluations} best {energy:.4f} eV", file=sys.stderr, flush=True)
         return
     columns = (TextColumn("[bold]stage {task.completed}/{task.total}"), BarColumn(),
                TextColumn("{task.fields[status]}"), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=False) as progress:
         bar = progress.add_task("search", total=total, status="sampling the prior")
         for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
-            energy = opt.get_minimum()[0] if len(opt.buffer) else float("nan")
-            progress.update(bar, advance=1, status=f"kT {opt.kT:.3f} eV, {opt.nevaluations} "
+            energy = opt.get_minimum()[0] if len(opt.state.buffer) else float("nan")
+            progress.update(bar, advance=1, status=f"kT {opt.state.kT:.3f} eV, {opt.state.nevaluations} "
                                                    f"evaluations, best {energy:.4f} eV")
 
 
@@ -64,9 +64,9 @@ def demo(seed: int = typer.Option(0, help="random seed"),
         search_with_progress(opt)
         energy, best = opt.get_minimum()
         hexagon = [is_centred_hexagon(opt.space.to_atoms(x), opt.space.free_indices)
-                   for x in opt.buffer.positions]
-    first = int(opt.buffer.evaluations[hexagon.index(True)]) if any(hexagon) else None
-    summary = {"system": "pt111-heptamer", "seed": seed, "evaluations": opt.nevaluations,
+                   for x in opt.state.buffer.positions]
+    first = int(opt.state.buffer.evaluations[hexagon.index(True)]) if any(hexagon) else None
+    summary = {"system": "pt111-heptamer", "seed": seed, "evaluations": opt.state.nevaluations,
                "best_energy_eV": energy, "reference_energy_eV": DEMO_REFERENCE_ENERGY,
                "centred_hexagon_found": first is not None, "first_hexagon_evaluation": first,
                "hexagons_sampled": int(sum(hexagon))}
@@ -78,7 +78,7 @@ def demo(seed: int = typer.Option(0, help="random seed"),
     verdict = (f"found the centred hexagon (W7) first at evaluation {first}, "
                f"{summary['hexagons_sampled']} times in all" if first else "did not find the centred hexagon")
     stderr.print(f"best energy {energy:.4f} eV (EMT global minimum {DEMO_REFERENCE_ENERGY:.4f} eV) "
-                 f"after {opt.nevaluations} evaluations; {verdict}")
+                 f"after {opt.state.nevaluations} evaluations; {verdict}")
 
 
 @app.command()
@@ -132,7 +132,7 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     except (ValueError, ZooError) as error:
         fail(str(error))
     if folder is not None:
-        opt.attach(lambda: opt.save_model(folder / "models" / f"stage-{opt.stage:03d}",
+        opt.attach(lambda: opt.save_model(folder / "models" / f"stage-{opt.state.stage:03d}",
                                           name=cfg.model_name, description=cfg.description))
     with opt:
         search_with_progress(opt, max_seconds=max_time)
@@ -140,9 +140,9 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
             energy, best = opt.get_minimum()
         except RuntimeError as error:
             fail(str(error), 1)
-    summary = {"evaluations": opt.nevaluations, "rejected": opt.nrejected,
-               "failures": len(opt.failures), "best_energy_eV": energy,
-               "stages": opt.stage, "finished": opt.stage >= opt.settings.stages, "seed": opt.seed}
+    summary = {"evaluations": opt.state.nevaluations, "rejected": opt.state.nrejected,
+               "failures": len(opt.state.failures), "best_energy_eV": energy,
+               "stages": opt.state.stage, "finished": opt.finished, "seed": opt.seed}
     if folder is not None:
         best.write(folder / "best.extxyz")
         opt.save_model(folder / "model", name=cfg.model_name, description=cfg.description)
@@ -152,7 +152,7 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     if json_output:
         print(json.dumps(summary))
     else:
-        stderr.print(f"best energy {energy:.4f} eV after {opt.nevaluations} evaluations"
+        stderr.print(f"best energy {energy:.4f} eV after {opt.state.nevaluations} evaluations"
                      + (f"; results in {folder}" if folder else ""))
 
 

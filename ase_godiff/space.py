@@ -8,6 +8,7 @@ The generation box is a parallelepiped ``corner + u @ vectors`` with ``u`` in [0
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +52,10 @@ class Box:
                 f"{lower.tolist()} on every axis"
             )
         return cls(lower, np.diag(upper - lower))
+
+    def sample_uniform(self, n_structures: int, n_atoms: int, rng: np.random.Generator) -> np.ndarray:
+        """Positions uniform in the box, shape (n_structures, n_atoms, 3), Å."""
+        return self.to_cartesian(rng.random((n_structures, n_atoms, 3)))
 
     def to_fractional(self, positions: np.ndarray) -> np.ndarray:
         return (positions - self.corner) @ np.linalg.inv(self.vectors)
@@ -129,16 +134,7 @@ class SearchSpace:
     def n_free(self) -> int:
         return len(self.free_indices)
 
-    @property
-    def is_cluster(self) -> bool:
-        return len(self.template_indices) == 0 and not self.pbc.any()
-
     # ------------------------------------------------------------------ geometry
-    def sample_prior(self, n_structures: int, rng: np.random.Generator) -> np.ndarray:
-        """Free-atom positions uniform in the box, shape (n_structures, n_free, 3), Å."""
-        u = rng.random((n_structures, self.n_free, 3))
-        return self.box.to_cartesian(u)
-
     def too_close(self, free_positions: np.ndarray) -> bool:
         """Whether two atoms of one structure are closer than the distance limit (minimum image)."""
         atoms = self.to_atoms(free_positions)
@@ -157,6 +153,13 @@ class SearchSpace:
 
     def free_positions_of(self, atoms: Atoms) -> np.ndarray:
         return atoms.positions[self.free_indices].copy()
+
+    def describe(self) -> dict:
+        """The system as JSON values: what a run folder's search must match to be resumed."""
+        template = self.atoms.positions[self.template_indices]
+        return {"numbers": self.atoms.numbers.tolist(), "pbc": self.pbc.tolist(),
+                "cell": np.round(self.cell, 8).tolist(), "free": self.free_indices.tolist(),
+                "template_sha256": hashlib.sha256(np.round(template, 6).tobytes()).hexdigest()}
 
     # ------------------------------------------------------------------ defaults
     def _default_box(self) -> Box:

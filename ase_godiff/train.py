@@ -49,8 +49,8 @@ def train_stage(
     """Minimise the Boltzmann-weighted denoising loss for ``steps`` steps; returns the mean loss.
 
     With force data, the force head is fitted too (mean squared error, (eV/Å)^2, times
-    ``force_weight``). Noisy positions are reflected and wrapped into the generation box, as in sampling; the
-    target is the nearest-image displacement from the clean structure.
+    ``force_weight``). Noisy positions are drawn inside the generation box, as in sampling
+    (:meth:`VESDE.perturb_in_box`).
     """
     model.train()
     n_data = data.positions.shape[0]
@@ -61,9 +61,7 @@ def train_stage(
         t = t_min + (1.0 - t_min) * torch.rand(len(index), generator=generator, dtype=x0.dtype)
         t = t.to(x0.device)
         sigma = sde.sigma(t)
-        xt, _ = sde.perturb(x0, t[:, None, None], generator)
-        xt = box.confine(xt)
-        z = box.displacement(xt, x0) / sigma[:, None, None]
+        xt, z = sde.perturb_in_box(x0, t, box, generator)
         if data.forces is None or force_weight == 0:
             score, _ = model(xt, sigma, env, numbers)
             loss = weighted_dsm_loss(score, z, sigma[:, None, None], data.weights[index])

@@ -83,7 +83,7 @@ def random_placement(space: SearchSpace, rng: np.random.Generator,
                      counter: Counter | None = None) -> np.ndarray:
     """Free positions uniform in the box, redrawn until ``well_separated`` (no evaluation)."""
     while True:
-        candidate = space.sample_prior(1, rng)[0]
+        candidate = space.box.sample_uniform(1, space.n_free, rng)[0]
         if well_separated(space, candidate):
             return candidate
         if counter is not None:

@@ -62,12 +62,10 @@ def main():
     torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 under torch >= 2.6
     from mace.calculators import MACECalculator
 
-    from ase_godiff import evaluate as evaluate_module
     from ase_godiff.evaluate import evaluate, evaluate_many
     from ase_godiff.space import SearchSpace
     from ase_godiff.examples import heptamer_atoms
 
-    evaluate_module.BATCH = args.batch_size
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "mace.model")
         parameters = build_model(path, args.channels, args.elements)
@@ -75,7 +73,7 @@ def main():
     atoms = heptamer_atoms()
     space = SearchSpace(atoms)
     rng = np.random.default_rng(0)
-    structures = [space.to_atoms(x) for x in space.sample_prior(args.structures, rng)]
+    structures = [space.to_atoms(x) for x in space.box.sample_uniform(args.structures, space.n_free, rng)]
     edges = np.mean([len(calc._atoms_to_batch(a)["edge_index"][0]) for a in structures[:8]])
 
     evaluate(structures[0], calc)  # warm-up: first calls build e3nn code and caches
@@ -84,7 +82,7 @@ def main():
     single = [evaluate(a, calc) for a in structures]
     one_by_one = time.perf_counter() - started
     started = time.perf_counter()
-    batched = list(evaluate_many(structures, calc))
+    batched = list(evaluate_many(structures, calc, batch_size=args.batch_size))
     batched_time = time.perf_counter() - started
 
     error = max(abs(a.energy - b.energy) for a, b in zip(single, batched))

@@ -44,26 +44,26 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, **overrides)
     first_success, last_stage_hits = None, 0.0
     for _ in opt.irun(max_evaluations=max_evaluations):
-        stage = opt.stage - 1
-        stages = opt.buffer.stages
+        stage = opt.state.stage - 1
+        stages = opt.state.buffer.stages
         mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
-        hits = np.array([task.success(opt.space.to_atoms(opt.buffer.positions[i]),
+        hits = np.array([task.success(opt.space.to_atoms(opt.state.buffer.positions[i]),
                                       opt.space.free_indices) for i in mine], dtype=bool)
         sampled = stages[mine] == stage  # the stage's diffusion samples, not the polish
         last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
         if first_success is None and hits.any():  # buffer order is evaluation order
-            first_success = int(opt.buffer.evaluations[mine[int(np.argmax(hits))]])
-    energies, evaluations = opt.buffer.energies, opt.buffer.evaluations
+            first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+    energies, evaluations = opt.state.buffer.energies, opt.state.buffer.evaluations
     improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))
     return {
         "seed": seed,
-        "evaluations": opt.nevaluations,
-        "rejected": opt.nrejected,
+        "evaluations": opt.state.nevaluations,
+        "rejected": opt.state.nrejected,
         "first_success": first_success,
         "best_energy": float(energies.min()),
         "wall_seconds": time.perf_counter() - started,
         "last_stage_success_fraction": last_stage_hits,
-        "seconds": {part: float(sum(t[part] for t in opt.timings))
+        "seconds": {part: float(sum(t[part] for t in opt.state.timings))
                     for part in ("sample", "evaluate", "train")},
         "torch_threads": torch.get_num_threads(),
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve

@@ -23,7 +23,7 @@ def outputs(model: ScoreNetwork) -> tuple[np.ndarray, np.ndarray]:
     """Scores and forces of ``model`` on three fixed prior samples of Pt2 on a Pt(111) slab."""
     space = SearchSpace(small_slab("Pt2"))
     env = TemplateEnvironment.from_space(space, model.config.cutoff, model.config.free_cutoff)
-    x = torch.as_tensor(space.sample_prior(3, np.random.default_rng(0)), dtype=torch.float32)
+    x = torch.as_tensor(space.box.sample_uniform(3, space.n_free, np.random.default_rng(0)), dtype=torch.float32)
     with torch.no_grad():
         score, forces = model(x, torch.full((3,), 0.3), env, torch.as_tensor(space.free_numbers))
     return score.numpy(), forces.numpy()

@@ -30,23 +30,23 @@ def run_folder(tmp_path_factory):
 def test_database_holds_every_call_with_its_status(run_folder):
     folder, opt = run_folder
     rows = list(ase.db.connect(str(folder / "search.db")).select())
-    assert len(rows) == opt.nevaluations
+    assert len(rows) == opt.state.nevaluations
     failed = [row for row in rows if row.status == "failed"]
-    assert len(failed) == len(opt.failures) > 0 and all(row.get("error") for row in failed)
+    assert len(failed) == len(opt.state.failures) > 0 and all(row.get("error") for row in failed)
     ok = sorted((row.evaluation, row.energy) for row in rows if row.status == "ok")
-    np.testing.assert_allclose([e for _, e in ok], opt.buffer.energies)
+    np.testing.assert_allclose([e for _, e in ok], opt.state.buffer.energies)
 
 
 def test_analyze_draws_the_run(run_folder, tmp_path):
     folder, opt = run_folder
     summary, figures = analyze_run(folder, tmp_path)
-    assert summary["evaluations"] == opt.nevaluations
+    assert summary["evaluations"] == opt.state.nevaluations
     assert summary["best_energy_eV"] == pytest.approx(opt.get_minimum()[0])
     line = figures["convergence"].axes[0].lines[0]
-    assert len(line.get_xdata()) == opt.nevaluations
+    assert len(line.get_xdata()) == opt.state.nevaluations
     assert np.nanmin(line.get_ydata()) == pytest.approx(opt.get_minimum()[0])
     assert figures["convergence"].axes[0].get_xlabel() == "evaluations"
-    assert len(figures["energies"].axes[0].get_xticks()) == opt.stage
+    assert len(figures["energies"].axes[0].get_xticks()) == opt.state.stage
     assert len(figures["best"].axes) == 2
     for name in ("convergence", "energies", "best"):
         with Image.open(tmp_path / f"{name}.png") as image:
@@ -58,6 +58,6 @@ def test_analyze_command_and_its_errors(run_folder, tmp_path):
     folder, opt = run_folder
     result = CliRunner().invoke(app, ["analyze", str(folder), "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["evaluations"] == opt.nevaluations
+    assert json.loads(result.stdout)["evaluations"] == opt.state.nevaluations
     missing = CliRunner().invoke(app, ["analyze", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "no search.db" in missing.stderr

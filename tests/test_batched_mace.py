@@ -12,8 +12,7 @@ mace = pytest.importorskip("mace")
 from ase import Atom  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from ase_godiff import evaluate as evaluate_module  # noqa: E402
-from ase_godiff.batched import MACEBatchedPotential, batched_potential_for  # noqa: E402
+from ase_godiff.evaluate import MACEBatchedPotential, batched_potential_for  # noqa: E402
 from ase_godiff.evaluate import evaluate, evaluate_many  # noqa: E402
 from ase_godiff.space import SearchSpace  # noqa: E402
 
@@ -61,7 +60,7 @@ def mace_calculator(model_files):
 def _structures(n=6, seed=0):
     atoms = small_slab("PtAu2")
     space = SearchSpace(atoms)
-    return [space.to_atoms(x) for x in space.sample_prior(n, np.random.default_rng(seed))]
+    return [space.to_atoms(x) for x in space.box.sample_uniform(n, space.n_free, np.random.default_rng(seed))]
 
 
 def _assert_matches_ase(structures, results, calc, atol):
@@ -87,7 +86,7 @@ def test_batched_mace_matches_per_structure_ase_calls(mace_calculator):
 
 def test_chunks_keep_input_order(mace_calculator):
     structures = _structures(5)
-    results = MACEBatchedPotential(mace_calculator, batch_size=2).evaluate_batch(structures)
+    results = list(evaluate_many(structures, mace_calculator, batch_size=2))
     _assert_matches_ase(structures, results, mace_calculator, atol=1e-8)
 
 
@@ -117,13 +116,12 @@ def test_a_structure_the_model_cannot_take_is_recorded_and_the_rest_go_on(mace_c
 
 def test_a_failing_batch_falls_back_to_one_by_one(mace_calculator, monkeypatch):
     structures = _structures(3)
-    batched = MACEBatchedPotential(mace_calculator)
 
-    def out_of_memory(chunk):
+    def out_of_memory(self, chunk):
         raise RuntimeError("CUDA out of memory")
 
-    monkeypatch.setattr(batched, "_forward", out_of_memory)
-    results = batched.evaluate_batch(structures)
+    monkeypatch.setattr(MACEBatchedPotential, "_forward", out_of_memory)
+    results = list(evaluate_many(structures, mace_calculator))
     _assert_matches_ase(structures, results, mace_calculator, atol=1e-8)
 
 
@@ -142,12 +140,11 @@ class _ShortBatchEMT(EMT):
 
 
 @pytest.mark.parametrize("calc_class", [_BrokenBatchEMT, _ShortBatchEMT])
-def test_evaluate_many_survives_a_broken_batched_potential(calc_class, monkeypatch):
-    monkeypatch.setattr(evaluate_module, "BATCH", 4)
+def test_evaluate_many_survives_a_broken_batched_potential(calc_class):
     structures = _structures(10, seed=1)
     calc = calc_class()
     assert batched_potential_for(calc) is calc
-    results = list(evaluate_many(structures, calc))
+    results = list(evaluate_many(structures, calc, batch_size=4))
     expected = [evaluate(atoms, EMT()).energy for atoms in structures]
     assert [r.energy for r in results] == pytest.approx(expected, abs=1e-10)
 
@@ -158,8 +155,8 @@ def test_other_calculators_keep_the_ase_path():
 
 def test_the_package_imports_without_mace():
     code = ("import sys; sys.modules['mace'] = None\n"
-            "import ase_godiff, ase_godiff.batched, ase_godiff.evaluate\n"
+            "import ase_godiff, ase_godiff.evaluate\n"
             "from ase.calculators.emt import EMT\n"
-            "assert ase_godiff.batched.batched_potential_for(EMT()) is None\n"
+            "assert ase_godiff.evaluate.batched_potential_for(EMT()) is None\n"
             "assert 'e3nn' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -30,10 +30,10 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     first = _optimizer(restart=tmp_path / "run")
     first.run(steps=2)
     resumed = _optimizer(restart=tmp_path / "run")
-    assert resumed.stage == 2 and len(resumed.buffer) == len(first.buffer)
+    assert resumed.state.stage == 2 and len(resumed.state.buffer) == len(first.state.buffer)
     resumed.run()
-    np.testing.assert_array_equal(resumed.buffer.energies, straight.buffer.energies)
-    np.testing.assert_array_equal(resumed.buffer.positions, straight.buffer.positions)
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
+    np.testing.assert_array_equal(resumed.state.buffer.positions, straight.state.buffer.positions)
     assert resumed.get_minimum()[0] == straight.get_minimum()[0]
     np.testing.assert_allclose(resumed.get_minimum()[1].get_forces(),
                                straight.get_minimum()[1].get_forces())
@@ -61,20 +61,20 @@ def test_resume_reuses_the_calls_of_the_interrupted_stage(tmp_path):
     first.calc = CrashingEMT(crash_at=FAST.samples_per_stage + 4)  # mid second stage
     with pytest.raises(KeyboardInterrupt):
         first.run()
-    done_before_crash = first.nevaluations
+    done_before_crash = first.state.nevaluations
     calc = CrashingEMT()
     resumed = GODiffOptimizer(small_slab("Pt2"), calc, settings=FAST, network=NET, seed=4,
                               stages=4, restart=folder, database=database)
     resumed.run()
-    assert calc.calls == straight.nevaluations - done_before_crash  # nothing paid for twice
-    np.testing.assert_array_equal(resumed.buffer.energies, straight.buffer.energies)
+    assert calc.calls == straight.state.nevaluations - done_before_crash  # nothing paid for twice
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
     rows = list(ase.db.connect(database).select())
-    assert sorted(row.evaluation for row in rows) == list(range(1, straight.nevaluations + 1))
+    assert sorted(row.evaluation for row in rows) == list(range(1, straight.state.nevaluations + 1))
 
 
 def test_resume_with_other_settings_is_a_clear_error(tmp_path):
     _optimizer(restart=tmp_path / "run").run(steps=1)
-    with pytest.raises(ValueError, match="other settings or another seed"):
+    with pytest.raises(ValueError, match="belongs to another search: seed: 4 there, 5 here"):
         GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, network=NET, seed=5,
                         stages=4, restart=tmp_path / "run")
 
@@ -82,7 +82,7 @@ def test_resume_with_other_settings_is_a_clear_error(tmp_path):
 def test_max_seconds_stops_before_the_limit():
     opt = _optimizer()
     opt.run(max_seconds=1e-3)
-    assert opt.stage == 1  # the first stage has no pace yet; the second would pass the limit
+    assert opt.state.stage == 1  # the first stage has no pace yet; the second would pass the limit
 
 
 SCRIPT = """
@@ -111,8 +111,8 @@ def test_kill_minus_nine_loses_at_most_the_stage_in_flight(tmp_path):
     written = read(traj, ":")  # every completed frame is readable
     resumed = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, network=NET, seed=4,
                               stages=200, samples_per_stage=12, restart=run)
-    assert resumed.stage >= 1
-    lost = len(written) - len(resumed.buffer)
+    assert resumed.state.stage >= 1
+    lost = len(written) - len(resumed.state.buffer)
     assert 0 <= lost <= 12  # at most the structures of the stage in flight
-    np.testing.assert_allclose([a.get_potential_energy() for a in written[:len(resumed.buffer)]],
-                               resumed.buffer.energies)
+    np.testing.assert_allclose([a.get_potential_energy() for a in written[:len(resumed.state.buffer)]],
+                               resumed.state.buffer.energies)

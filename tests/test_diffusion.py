@@ -49,7 +49,7 @@ def test_sampler_recovers_a_gaussian_from_its_exact_score(schedule):
 
 
 def test_force_guidance_moves_along_forces_and_projection_keeps_the_box():
-    sde = VESDE(0.01, 1.0)
+    sde = VESDE(0.01, 1.0, "linear")
     box = BoxGeometry(np.zeros(3), np.eye(3) * 2.0, [False, False, False], torch.float64)
     start = torch.full((5, 2, 3), 1.0, dtype=torch.float64)
 

@@ -52,14 +52,14 @@ def test_run_returns_the_best_structure_with_order_constraints_energy_and_forces
     np.testing.assert_array_equal(best.constraints[0].get_indices(), atoms.constraints[0].get_indices())
     np.testing.assert_allclose(best.positions[:-2], atoms.positions[:-2])  # template untouched
     assert best.get_potential_energy() == pytest.approx(energy)
-    assert energy == pytest.approx(min(opt.buffer.energies))
+    assert energy == pytest.approx(min(opt.state.buffer.energies))
     reference = best.copy()
     reference.calc = EMT()
     assert reference.get_potential_energy() == pytest.approx(energy, abs=1e-9)
     np.testing.assert_allclose(best.get_forces(), reference.get_forces(), atol=1e-9)
     assert np.all(best.get_forces()[:-2] == 0.0)  # fixed atoms feel no force
     frames = read(tmp_path / "search.traj", ":")
-    assert len(frames) == opt.nevaluations == len(opt.buffer) > 0
+    assert len(frames) == opt.state.nevaluations == len(opt.state.buffer) > 0
     assert min(f.get_potential_energy() for f in frames) == pytest.approx(energy)
     np.testing.assert_allclose(minimum.positions, best.positions)
 
@@ -67,8 +67,8 @@ def test_run_returns_the_best_structure_with_order_constraints_energy_and_forces
 def test_irun_yields_per_stage_and_observers_follow_their_interval():
     opt = _optimizer(stages=4)
     every, every_other = [], []
-    opt.attach(lambda: every.append(opt.stage))
-    opt.attach(lambda tag: every_other.append((tag, opt.stage)), 2, "x")
+    opt.attach(lambda: every.append(opt.state.stage))
+    opt.attach(lambda tag: every_other.append((tag, opt.state.stage)), 2, "x")
     flags = list(opt.irun())
     assert flags == [False, False, False, True]
     assert every == [1, 2, 3, 4] and every_other == [("x", 2), ("x", 4)]
@@ -81,8 +81,8 @@ def test_logfile_has_a_header_and_one_line_per_stage():
     lines = stream.getvalue().splitlines()
     assert "kT/eV" in lines[0] and "ESS" in lines[0]
     assert len(lines) == 4 and all(line.startswith("GODiff:") for line in lines[1:])
-    assert float(lines[-1].split()[2]) == pytest.approx(opt.kT, abs=1e-4)
-    assert int(lines[-1].split()[3]) == opt.nevaluations
+    assert float(lines[-1].split()[2]) == pytest.approx(opt.state.kT, abs=1e-4)
+    assert int(lines[-1].split()[3]) == opt.state.nevaluations
 
 
 def test_logfile_path_and_silence(tmp_path, capsys):
@@ -116,7 +116,7 @@ def test_same_seed_same_model_bytes_on_two_threads():
             opt = GODiffOptimizer(atoms, EMT(), box=box, seed=0,
                                   stages=2, train_steps=20)
             opt.run()
-            models.append(opt.model.state_dict())
+            models.append(opt.state.model.state_dict())
     finally:
         torch.set_num_threads(previous)
     for name, tensor in models[0].items():
@@ -126,22 +126,22 @@ def test_same_seed_same_model_bytes_on_two_threads():
 def test_max_evaluations_and_steps_limit_the_run():
     opt = _optimizer(stages=5)
     opt.run(max_evaluations=8)
-    assert opt.nevaluations <= 8 and opt.stage == 2
+    assert opt.state.nevaluations <= 8 and opt.state.stage == 2
     opt = _optimizer(stages=5)
     opt.run(steps=2)
-    assert opt.stage == 2
+    assert opt.state.stage == 2
     opt.run()
-    assert opt.stage == 5
+    assert opt.state.stage == 5
 
 
 def test_failing_calculator_calls_are_recorded_and_the_search_goes_on():
     opt = _optimizer(calc=FlakyEMT(), stages=3)
     opt.run()
-    errors = [f["error"] for f in opt.failures]
+    errors = [f["error"] for f in opt.state.failures]
     assert any("SCF did not converge" in e for e in errors)
     assert any("non-finite" in e for e in errors)
-    assert opt.nevaluations == len(opt.buffer) + len(opt.failures)
-    assert np.all(np.isfinite(opt.buffer.energies))
+    assert opt.state.nevaluations == len(opt.state.buffer) + len(opt.state.failures)
+    assert np.all(np.isfinite(opt.state.buffer.energies))
 
 
 def test_every_call_failing_is_a_clear_error():
@@ -180,20 +180,20 @@ def test_missing_calculator_is_a_clear_error():
 def test_relax_top_polishes_the_best_structures_and_counts_every_call(tmp_path):
     opt = _optimizer(relax_top=2, relax_steps=15, trajectory=str(tmp_path / "t.traj"))
     opt.run(steps=FAST.stages - 1)
-    before_calls, before_best = opt.nevaluations, opt.get_minimum()[0]
+    before_calls, before_best = opt.state.nevaluations, opt.get_minimum()[0]
     opt.run()
-    polished = opt.buffer.stages == FAST.stages
+    polished = opt.state.buffer.stages == FAST.stages
     assert polished.sum() >= 2
-    assert opt.nevaluations == len(opt.buffer) + len(opt.failures)
+    assert opt.state.nevaluations == len(opt.state.buffer) + len(opt.state.failures)
     assert opt.get_minimum()[0] < before_best
-    assert opt.nevaluations > before_calls + FAST.samples_per_stage
-    assert len(read(tmp_path / "t.traj", ":")) == opt.nevaluations
+    assert opt.state.nevaluations > before_calls + FAST.samples_per_stage
+    assert len(read(tmp_path / "t.traj", ":")) == opt.state.nevaluations
 
 
 def test_polish_respects_the_evaluation_budget():
     opt = _optimizer(relax_top=3, relax_steps=50)
     opt.run(max_evaluations=FAST.samples_per_stage * FAST.stages + 4)
-    assert opt.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
+    assert opt.state.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
 
 
 def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
@@ -203,8 +203,8 @@ def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
     opt = _optimizer(device="auto", stages=2, relax_top=1, relax_steps=3)
     best = opt.run()
     assert opt.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert opt.stage == 2 and np.isfinite(best.get_potential_energy())
-    assert (opt.buffer.stages == 1).any()  # the second stage was sampled by the trained network
+    assert opt.state.stage == 2 and np.isfinite(best.get_potential_energy())
+    assert (opt.state.buffer.stages == 1).any()  # the second stage was sampled by the trained network
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no GPU"):
             _optimizer(device="cuda")
@@ -219,7 +219,7 @@ def test_search_runs_when_torch_defaults_to_float64():
     torch.set_default_dtype(torch.float64)
     opt = _optimizer(stages=2)
     opt.run()
-    assert next(opt.model.parameters()).dtype == torch.float32 and len(opt.buffer) > 0
+    assert next(opt.state.model.parameters()).dtype == torch.float32 and len(opt.state.buffer) > 0
 
 
 def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():

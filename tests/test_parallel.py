@@ -35,12 +35,12 @@ def test_process_pool_gives_the_serial_result():
     serial = _run()
     with ProcessPoolExecutor(2) as pool:
         parallel = _run(executor=pool)
-    np.testing.assert_allclose(parallel.buffer.energies, serial.buffer.energies, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(parallel.state.buffer.energies, serial.state.buffer.energies, rtol=0, atol=1e-10)
 
 
 def test_a_lost_worker_is_recorded_and_the_search_goes_on():
     serial = _run()
-    victim = serial.space.to_atoms(serial.buffer.positions[1]).positions[-1, 0]
+    victim = serial.space.to_atoms(serial.state.buffer.positions[1]).positions[-1, 0]
     os.environ["ASE_GODIFF_TEST_MARKER"] = "1"
     os.environ["ASE_GODIFF_TEST_KILL_X"] = repr(float(victim))
     try:
@@ -50,8 +50,8 @@ def test_a_lost_worker_is_recorded_and_the_search_goes_on():
             opt.run()
     finally:
         del os.environ["ASE_GODIFF_TEST_MARKER"], os.environ["ASE_GODIFF_TEST_KILL_X"]
-    assert any("BrokenProcessPool" in f["error"] for f in opt.failures)
-    assert len(opt.buffer) >= 1 and opt.nevaluations == len(opt.buffer) + len(opt.failures)
+    assert any("BrokenProcessPool" in f["error"] for f in opt.state.failures)
+    assert len(opt.state.buffer) >= 1 and opt.state.nevaluations == len(opt.state.buffer) + len(opt.state.failures)
 
 
 def test_dask_local_cluster_evaluates_a_search():
@@ -61,4 +61,4 @@ def test_dask_local_cluster_evaluates_a_search():
                                   host="127.0.0.1", dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             parallel = _run(executor=client.get_executor())
-    np.testing.assert_allclose(parallel.buffer.energies, serial.buffer.energies, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(parallel.state.buffer.energies, serial.state.buffer.energies, rtol=0, atol=1e-10)

@@ -22,7 +22,7 @@ def test_default_slab_box_spans_the_cell_one_to_six_angstrom_above_the_top():
     atoms = small_slab("Pt")
     space = SearchSpace(atoms)
     top = atoms.positions[:-1, 2].max()
-    samples = space.sample_prior(2000, np.random.default_rng(0))
+    samples = space.box.sample_uniform(2000, space.n_free, np.random.default_rng(0))
     assert samples[..., 2].min() >= top + 1.0 and samples[..., 2].max() <= top + 6.0
     frac = samples.reshape(-1, 3) @ np.linalg.inv(atoms.cell.array)
     assert frac[:, :2].min() >= 0.0 and frac[:, :2].max() <= 1.0
@@ -38,8 +38,7 @@ def test_custom_slab_box_range():
 
 def test_cluster_box_is_centred_and_sized_from_covalent_radii():
     space = SearchSpace(gas_cluster("Pt7"))
-    samples = space.sample_prior(500, np.random.default_rng(0)).reshape(-1, 3)
-    assert space.is_cluster
+    samples = space.box.sample_uniform(500, space.n_free, np.random.default_rng(0)).reshape(-1, 3)
     np.testing.assert_allclose(samples.mean(axis=0), [6.0, 6.0, 6.0], atol=0.3)
     side = np.diag(space.box.vectors)
     assert np.all(side > 5.0) and np.all(side < 15.0)

@@ -27,10 +27,6 @@ class BoxGeometry:
             setattr(self, name, getattr(self, name).to(device))
         return self
 
-    @classmethod
-    def from_space(cls, space, dtype: torch.dtype = torch.float32) -> "BoxGeometry":
-        return cls(space.box.corner, space.box.vectors, space.periodic_box_axes, dtype)
-
     def confine(self, x: torch.Tensor) -> torch.Tensor:
         """Wrap periodic box axes, reflect the others back into the box (Å)."""
         u = (x - self.corner) @ self.inverse

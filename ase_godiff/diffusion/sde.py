@@ -1,7 +1,10 @@
 """The variance-exploding SDE dx = sqrt(d sigma^2 / dt) dW on Cartesian positions (Å).
 
 The forward marginal is x_t = x_0 + sigma(t) z with z ~ N(0, I), so the score of the
-perturbation kernel is -z / sigma(t).
+perturbation kernel is -z / sigma(t). The process runs inside the generation box
+(:class:`~ase_godiff.diffusion.box.BoxGeometry`: reflected at walls, wrapped along periodic
+axes); with sigma_max a few box widths its law at t = 1 is close to uniform in the box,
+which is the prior. The noise scales and schedule are SearchSettings' (one set of defaults).
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+
+from .box import BoxGeometry
 
 __all__ = ["VESDE"]
 
@@ -24,9 +30,9 @@ class VESDE:
     ``geometric``: sigma(t) = sigma_min (sigma_max / sigma_min)^t (Song et al. 2021).
     """
 
-    sigma_min: float = 0.01
-    sigma_max: float = 6.0
-    schedule: str = "linear"
+    sigma_min: float
+    sigma_max: float
+    schedule: str
 
     def __post_init__(self):
         if not 0.0 < self.sigma_min < self.sigma_max:
@@ -47,6 +53,21 @@ class VESDE:
         return 2.0 * sigma**2 * math.log(self.sigma_max / self.sigma_min)
 
     def perturb(self, x0: torch.Tensor, t: torch.Tensor, generator: torch.Generator | None = None):
-        """Draw x_t given x_0; ``t`` broadcasts against ``x0``. Returns (x_t, z)."""
+        """Draw x_t given x_0 in free space; ``t`` broadcasts against ``x0``. Returns (x_t, z)."""
         z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
         return x0 + self.sigma(t) * z, z
+
+    def perturb_in_box(self, x0: torch.Tensor, t: torch.Tensor, box: BoxGeometry,
+                       generator: torch.Generator | None = None):
+        """Draw x_t given x_0 (B, n, 3) at times ``t`` (B,) inside the box. Returns (x_t, target):
+        the target is the nearest-image displacement x_t - x_0 over sigma(t), the z of the
+        denoising loss, so the model learns the positions the sampler visits."""
+        sigma = self.sigma(t)[:, None, None]
+        xt, _ = self.perturb(x0, t[:, None, None], generator)
+        xt = box.confine(xt)
+        return xt, box.displacement(xt, x0) / sigma
+
+    @staticmethod
+    def prior(box, n_structures: int, n_atoms: int, rng: np.random.Generator) -> np.ndarray:
+        """Samples at t = 1: positions uniform in the generation box (a ``space.Box``), Å."""
+        return box.sample_uniform(n_structures, n_atoms, rng)

@@ -3,24 +3,21 @@
 A stage evaluates up to a hundred structures of the same system. A torch potential can
 score them together instead of one ASE call each; anything that implements
 :class:`BatchedPotential` plugs in, and :func:`batched_potential_for` recognises
-mace-torch's ``MACECalculator`` (``mace_mp``, ``mace_off``, or a model file).
+mace-torch's ``MACECalculator`` (``mace_mp``, ``mace_off``, or a model file). The batching
+loop and its one-by-one fallback are :func:`ase_godiff.evaluate.evaluate_many`'s.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 from ase import Atoms
-from ase.calculators.singlepoint import SinglePointCalculator
 
-from .evaluate import Evaluation, evaluate
+from .result import Evaluation, checked
 
 __all__ = ["BatchedPotential", "MACEBatchedPotential", "batched_potential_for"]
-
-log = logging.getLogger(__name__)
 
 
 class BatchedPotential(Protocol):
@@ -29,7 +26,7 @@ class BatchedPotential(Protocol):
     def evaluate_batch(self, structures: Sequence[Atoms]) -> list[Evaluation]: ...
 
 
-def batched_potential_for(calc, batch_size: int = 32) -> BatchedPotential | None:
+def batched_potential_for(calc) -> BatchedPotential | None:
     """A batched evaluator for ``calc`` when one exists (mace-torch's MACECalculator), else None."""
     if hasattr(calc, "evaluate_batch"):
         return calc
@@ -38,29 +35,18 @@ def batched_potential_for(calc, batch_size: int = 32) -> BatchedPotential | None
             return None  # compiled models pad to one structure; keep the ASE path
         if getattr(calc, "model_type", "MACE") != "MACE":
             return None  # dipole and polar variants take other inputs or give no energy
-        return MACEBatchedPotential(calc, batch_size)
+        return MACEBatchedPotential(calc)
     return None
 
 
 class MACEBatchedPotential:
-    """Runs a MACECalculator's own model(s) on batches of structures (ensembles averaged)."""
+    """Runs a MACECalculator's own model(s) on a batch of structures (ensembles averaged)."""
 
-    def __init__(self, calc, batch_size: int = 32):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {batch_size}")
+    def __init__(self, calc):
         self.calc = calc
-        self.batch_size = batch_size
 
     def evaluate_batch(self, structures: Sequence[Atoms]) -> list[Evaluation]:
-        results = []
-        for start in range(0, len(structures), self.batch_size):
-            chunk = structures[start:start + self.batch_size]
-            try:
-                results.extend(self._forward(chunk))
-            except Exception as error:  # one bad structure must not sink the chunk
-                log.warning("batched MACE call failed (%s); evaluating one by one", error)
-                results.extend(evaluate(atoms, self.calc) for atoms in chunk)
-        return results
+        return self._forward(structures)
 
     def _forward(self, structures: Sequence[Atoms]) -> list[Evaluation]:
         import torch
@@ -94,11 +80,7 @@ class MACEBatchedPotential:
 
     @staticmethod
     def _result(atoms: Atoms, energy: float, forces: np.ndarray) -> Evaluation:
-        atoms = atoms.copy()
         forces = forces.copy()
         for constraint in atoms.constraints:  # as atoms.get_forces() would
             constraint.adjust_forces(atoms, forces)
-        if not (np.isfinite(energy) and np.all(np.isfinite(forces))):
-            return Evaluation(atoms, error="non-finite energy or forces")
-        atoms.calc = SinglePointCalculator(atoms, energy=energy, forces=forces)
-        return Evaluation(atoms, energy, forces)
+        return checked(atoms, energy, forces)

@@ -1,0 +1,73 @@
+"""The model's side of a stage: sample by reverse diffusion, train on the Boltzmann-drawn buffer."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .diffusion.sampler import reverse_diffusion
+from .diffusion.sde import VESDE
+from .settings import SearchSettings
+from .space import SearchSpace
+from .space_tensors import SpaceTensors
+from .state import SearchState
+from .train import TrainingData, train_stage
+
+__all__ = ["Learner", "SAMPLING_CHUNK"]
+
+SAMPLING_CHUNK = 128  # structures denoised together; bounds memory for large systems
+
+
+class Learner:
+    """Samples and trains a SearchState's model for one search space, in ``dtype`` on ``device``."""
+
+    def __init__(self, space: SearchSpace, settings: SearchSettings, tensors: SpaceTensors,
+                 dtype: torch.dtype, device: torch.device):
+        s = settings
+        self.space, self.settings, self.tensors = space, s, tensors
+        self.dtype, self.device = dtype, device
+        self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
+
+    def sample(self, state: SearchState, n_samples: int) -> np.ndarray:
+        """Free positions (n_samples, n_free, 3) in Å: reverse diffusion, or the prior before training."""
+        prior = self.sde.prior(self.space.box, n_samples, self.space.n_free, state.rng)
+        if not state.model_trained:
+            return prior
+        chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))
+                  for i in range(0, n_samples, SAMPLING_CHUNK)]
+        return np.concatenate(chunks).astype(float) if chunks else prior
+
+    def train(self, state: SearchState, kT: float) -> float:
+        """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss."""
+        s, t = self.settings, self.tensors
+        chosen, weights = state.buffer.draw(kT, s.buffer_size, state.rng)
+        positions = self._tensor(state.buffer.positions)  # every evaluated structure, built once
+        data = TrainingData(positions[chosen], self._tensor(weights), positions,
+                            self._tensor(_clip_norms(state.buffer.forces, s.force_clip)))
+        loss = train_stage(state.model, state.torch_optimizer, data, sde=self.sde, env=t.env, box=t.box,
+                           numbers=t.numbers, steps=s.train_steps, batch_size=s.batch_size,
+                           t_min=s.t_min, grad_clip=s.grad_clip, generator=state.generator,
+                           force_weight=s.force_weight)
+        state.model_trained = True
+        return loss
+
+    def _denoise(self, state: SearchState, x: torch.Tensor) -> np.ndarray:
+        s, t = self.settings, self.tensors
+        guided = s.guidance > 0 and s.force_weight > 0
+
+        def model_fn(x, time):
+            score, forces = state.model(x, self.sde.sigma(time).expand(len(x)), t.env, t.numbers)
+            return (score, forces) if guided else score
+
+        return reverse_diffusion(model_fn, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
+                                 generator=state.generator, project=t.box.confine,
+                                 guidance=s.guidance if guided else 0.0).cpu().numpy()
+
+    def _tensor(self, array) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=self.dtype, device=self.device)
+
+
+def _clip_norms(vectors: np.ndarray, limit: float) -> np.ndarray:
+    """Scale each row vector down to at most ``limit`` in norm."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors * np.minimum(1.0, limit / np.maximum(norms, 1e-12))
