@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="GO-Diff global structure optimisation for ASE.")
 stderr = Console(stderr=True)
+RUN_FILE = "run.json"  # the command that started a run folder, for --resume
 DEMO_REFERENCE_ENERGY = 24.9874  # eV: EMT's global minimum of the demo, the centred hexagon
 
 
@@ -94,26 +95,20 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     With a run folder, a checkpoint is written after every stage; --resume FOLDER continues
     an interrupted run exactly.
     """
-    import ast
-
-    from .optimizer import GODiffOptimizer
+    from .optimizer import GODiffOptimizer, SearchStalledError
     from .runconfig import load_run_config, make_calculator
+    from .runlock import RunLockedError
     from .zoo import ZooError
 
     if resume is not None:
-        try:
-            saved = json.loads((resume / "run.json").read_text())
-        except (OSError, ValueError):
-            fail(f"{resume} is not a run folder (no run.json): give the folder of a godiff run")
-        config, set_, seed, out = Path(saved["config"]), saved["set"], saved["seed"], resume
+        if config is not None or set_ or seed is not None or out is not None:
+            fail("--resume continues a run exactly as it was started: give no TOML, --set, --seed "
+                 "or --out with it (to change them, start a new run in another folder)")
+        config, set_, seed, out = _run_command_of(resume)
     if config is None:
         fail("give a TOML search definition, or --resume FOLDER")
     try:
-        overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in set_)}
-    except (ValueError, SyntaxError):
-        fail(f"--set takes key=value with a Python literal value, got {set_}")
-    try:
-        cfg = load_run_config(config, overrides)
+        cfg = load_run_config(config, _literal_overrides(set_))
         calc = make_calculator(cfg.calculator)
     except ValueError as error:
         fail(str(error))
@@ -121,39 +116,67 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
     seed = cfg.seed if seed is None else seed
     files = {}
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "run.json").write_text(json.dumps(
-            {"config": str(config.resolve()), "set": set_, "seed": seed}, indent=1))
-        files = {"logfile": str(folder / "search.log"), "database": str(folder / "search.db"),
-                 "restart": str(folder)}
+        if resume is None and (folder / RUN_FILE).exists():
+            fail(f"{folder} already holds a run: continue it with --resume {folder}, or give another --out")
+        files = {"logfile": str(folder / "search.log"), "restart": str(folder)}
     try:
         opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box, seed=seed,
                               model=cfg.model, **files)
-    except (ValueError, ZooError) as error:
+        if folder is not None:
+            (folder / RUN_FILE).write_text(json.dumps(
+                {"config": str(config.resolve()), "set": set_, "seed": seed}, indent=1))
+    except (ValueError, ZooError, RunLockedError, OSError) as error:
         fail(str(error))
     if folder is not None:
         opt.attach(lambda: opt.save_model(folder / "models" / f"stage-{opt.state.stage:03d}",
                                           name=cfg.model_name, description=cfg.description))
+    stalled = None
     with opt:
-        search_with_progress(opt, max_seconds=max_time)
+        try:
+            search_with_progress(opt, max_seconds=max_time)
+        except SearchStalledError as error:
+            stalled = str(error)
         try:
             energy, best = opt.get_minimum()
         except RuntimeError as error:
-            fail(str(error), 1)
+            fail(stalled or str(error), 1)
     summary = {"evaluations": opt.state.nevaluations, "rejected": opt.state.nrejected,
                "failures": len(opt.state.failures), "best_energy_eV": energy,
-               "stages": opt.state.stage, "finished": opt.finished, "seed": opt.seed}
+               "stages": opt.state.stage, "finished": opt.finished, "stalled": stalled, "seed": opt.seed}
     if folder is not None:
         best.write(folder / "best.extxyz")
         opt.save_model(folder / "model", name=cfg.model_name, description=cfg.description)
         (folder / "summary.json").write_text(json.dumps(
             {**summary, "run": opt.todict(), "config": cfg.source, "versions": _versions()}, indent=1))
         summary["folder"] = str(folder)
+    if stalled:
+        fail(stalled, 1)
     if json_output:
         print(json.dumps(summary))
     else:
         stderr.print(f"best energy {energy:.4f} eV after {opt.state.nevaluations} evaluations"
                      + (f"; results in {folder}" if folder else ""))
+
+
+def _run_command_of(folder: Path):
+    """(config, --set items, seed, folder) of the run in ``folder``, from its run.json."""
+    try:
+        saved = json.loads((folder / RUN_FILE).read_text())
+        return Path(saved["config"]), list(saved["set"]), int(saved["seed"]), folder
+    except OSError:
+        fail(f"{folder} is not a run folder (no readable {RUN_FILE}): give the folder of a godiff run")
+    except (ValueError, KeyError, TypeError):
+        fail(f"{folder / RUN_FILE} is damaged: it must hold the run's config, set and seed")
+
+
+def _literal_overrides(items: list[str]) -> dict:
+    """``key=value`` items with Python literal values, as a dict."""
+    import ast
+
+    try:
+        return {key: ast.literal_eval(value) for key, value in (item.split("=", 1) for item in items)}
+    except (ValueError, SyntaxError):
+        fail(f"--set takes key=value with a Python literal value, got {items}")
 
 
 @app.command()
@@ -259,6 +282,3 @@ def _versions() -> dict:
     return {"ase_godiff": __version__, "ase": ase.__version__, "torch": torch.__version__,
             "python": platform.python_version()}
 
-
-def main():
-    app()

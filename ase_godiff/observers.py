@@ -72,6 +72,7 @@ class DatabaseWriter:
     evaluation and status ('ok', or 'failed' with the error); data: the placed indices."""
 
     def __init__(self, path):
+        self.path = path
         self.database = ase.db.connect(str(path))
 
     def __call__(self, call: Call) -> None:

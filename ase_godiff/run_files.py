@@ -4,6 +4,7 @@ description, checkpoints and replay of the calls a crash left behind."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class RunFiles:
                 self._lock.release()
                 raise
             database = self.folder / "search.db" if database is None else database
-        self._database = None if database is None else DatabaseWriter(database)
+        self._database = None if database is None else _database_writer(database)
         for observer, kind in ((self._database, self.call_observers),
                                (trajectory and TrajectoryWriter(trajectory, append=self.folder is not None),
                                 self.call_observers),
@@ -59,7 +60,11 @@ class RunFiles:
             saved = load_checkpoint(state, checkpoint)
             self._refuse_other(saved, f"the checkpoint {checkpoint}")
         if self._database is not None:
-            self._recorded = RecordedCalls(self._database.database, after=state.nevaluations)
+            try:
+                self._recorded = RecordedCalls(self._database.database, after=state.nevaluations)
+            except sqlite3.DatabaseError as error:
+                raise ValueError(f"the run's database {self._database.path} is damaged ({error}): "
+                                 "move it away to start the run over") from None
 
     def replay(self, stage: int, atoms: Atoms) -> Evaluation | None:
         return None if self._recorded is None else self._recorded.take(stage, atoms)
@@ -111,3 +116,11 @@ class RunFiles:
             raise ValueError(f"{where} ({self.folder}) belongs to another search: "
                              f"{'; '.join(found[:4])}{' ...' if len(found) > 4 else ''}. Resume with "
                              "the same atoms, box, network, model, settings and seed, or give another folder")
+
+
+def _database_writer(path) -> DatabaseWriter:
+    try:
+        return DatabaseWriter(path)
+    except (sqlite3.DatabaseError, OSError) as error:
+        raise ValueError(f"cannot open the database {path} ({error}): give a writable path "
+                         "to an ASE database, or move a damaged one away") from None

@@ -6,10 +6,12 @@ example = "pt111-heptamer"    # a named example system (the paper's box), or:
 # template = "slab.traj"      # any file ase.io.read reads; FixAtoms atoms are the template
                               # (paths are relative to this file)
 # free = "Pt7"                # the atoms to place
-# box_z = [1.0, 6.0]          # slab box above the template's top atom (Å)
+# box_z = [1.0, 6.0]          # slab box above the template's top atom (Å); with example:
+                              # replaces the example's box
 
 [calculator]
-name = "emt"                  # "emt", "mace-mp" (options go to mace_mp), or "module:callable"
+name = "emt"                  # "emt", "mace-mp" (options go to mace_mp), "chgnet" (options
+                              # go to CHGNetCalculator), or "module:callable"
 # options = { model = "/path/to/mace.model", default_dtype = "float64" }
 
 [search]                      # any SearchSettings field, plus seed and model (warm start)
@@ -21,24 +23,39 @@ folder = "runs/pt7"           # best.extxyz, search.traj, search.log, summary.js
 # model_name = "my-model"     # the name and description on the model card
 # description = "..."
 ```
+
+Every mistake (an unknown section or key, a value of the wrong type, a missing or
+unreadable template, a calculator that cannot be built) is a one-line ValueError naming the
+section and the key. ``name = "module:callable"`` imports that module and calls it with the
+options: it runs the module's code, so trust a TOML file as you would a script.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import math
+import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from ase import Atoms
+from ase.calculators.calculator import BaseCalculator
 from ase.constraints import FixAtoms
 
-from .settings import SearchSettings
+from .settings import SearchSettings, check_seed
 from .space import Box, slab_box
 
 __all__ = ["RunConfig", "load_run_config", "make_calculator"]
 
-SECTIONS = {"system", "calculator", "search", "output"}
+KEYS = {
+    "system": {"example", "template", "free", "box_z"},
+    "calculator": {"name", "options"},
+    "search": {f.name for f in fields(SearchSettings)} | {"seed", "model"},
+    "output": {"folder", "model_name", "description"},
+}
+CALCULATORS = "'emt', 'mace-mp', 'chgnet' or 'module:callable'"
 
 
 @dataclass
@@ -64,65 +81,167 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
         raise ValueError(f"no such file: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ValueError(f"{path} is not valid TOML: {error}") from None
-    unknown = sorted(set(data) - SECTIONS)
+    unknown = sorted(set(data) - set(KEYS))
     if unknown:
-        raise ValueError(f"{path}: unknown section(s) {unknown}; known are {sorted(SECTIONS)}")
-    search = {**data.get("search", {}), **(overrides or {})}
-    seed = int(search.pop("seed", 0))
-    model = search.pop("model", None)
-    atoms, box = _system(data.get("system", {}), path.parent)
-    settings = SearchSettings().with_overrides(**search)
-    output = data.get("output", {})
-    folder = path.parent / output["folder"] if "folder" in output else None
-    return RunConfig(atoms, box, data.get("calculator", {"name": "emt"}), settings, seed, model,
-                     folder, output.get("model_name"), output.get("description", ""), data)
+        raise ValueError(f"{path}: unknown section(s) {unknown}; known are {sorted(KEYS)}")
+    system, output = _section(data, "system"), _section(data, "output")
+    calculator = _section(data, "calculator") or {"name": "emt"}
+    _calculator_spec(calculator)
+    search = _known("search", {**_section(data, "search"), **(overrides or {})})
+    model = _typed(search, "search", "model", str, "a zoo name, a Hub repo or a folder")
+    try:
+        seed = check_seed(search.pop("seed", 0))
+        settings = SearchSettings().with_overrides(**{k: v for k, v in search.items() if k != "model"})
+    except ValueError as error:
+        raise ValueError(f"[search] {error}") from None
+    folder = _typed(output, "output", "folder", str, "a folder path (relative to this file)")
+    atoms, box = _system(system, path.parent)
+    return RunConfig(atoms, box, calculator, settings, seed, model,
+                     None if folder is None else path.parent / folder,
+                     _typed(output, "output", "model_name", str, "a name for the model card"),
+                     _typed(output, "output", "description", str, "a string") or "", data)
 
 
-def _system(system: dict, base: Path):
+def _section(data: dict, name: str) -> dict:
+    if not isinstance(data.get(name, {}), dict):
+        raise ValueError(f"[{name}] must be a table ([{name}] and key = value lines), got {data[name]!r}")
+    return _known(name, dict(data.get(name, {})))
+
+
+def _known(section: str, table: dict) -> dict:
+    unknown = sorted(set(table) - KEYS[section])
+    if unknown:
+        raise ValueError(f"[{section}] unknown key(s) {unknown}: known are {sorted(KEYS[section])}")
+    return table
+
+
+def _typed(table: dict, section: str, key: str, kind: type, allowed: str):
+    """``table[key]`` (None when absent); a ValueError unless it is a ``kind``."""
+    value = table.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"[{section}] {key} must be {allowed}, got {value!r}")
+    return value
+
+
+def _system(system: dict, base: Path) -> tuple[Atoms, Box | None]:
     from .examples import EXAMPLES
 
-    if "example" in system:
-        if system["example"] not in EXAMPLES:
-            raise ValueError(f"unknown example {system['example']!r}: choose one of {sorted(EXAMPLES)}")
-        example = EXAMPLES[system["example"]]
-        atoms = example.build()
-        return atoms, None if example.box_z is None else slab_box(atoms, example.box_z)
-    if "template" not in system or "free" not in system:
+    box_z = _box_z(system.get("box_z"))
+    example = _typed(system, "system", "example", str, f"one of {sorted(EXAMPLES)}")
+    if example is not None:
+        if example not in EXAMPLES:
+            raise ValueError(f"unknown example {example!r}: choose one of {sorted(EXAMPLES)}")
+        if "template" in system or "free" in system:
+            raise ValueError("[system] takes either example = NAME, or template = FILE and free = FORMULA")
+        atoms, box_z = EXAMPLES[example].build(), box_z or EXAMPLES[example].box_z
+    elif "template" in system and "free" in system:
+        template = _typed(system, "system", "template", str, "a file path (relative to this file)")
+        atoms = _template(template, base) + _free(
+            _typed(system, "system", "free", str, "a chemical formula such as 'Pt7'"))
+    else:
         raise ValueError("[system] needs either example = NAME, or template = FILE and free = FORMULA")
+    try:
+        return atoms, None if box_z is None else slab_box(atoms, box_z)
+    except ValueError as error:
+        raise ValueError(f"[system] box_z = {list(box_z)}: {error}") from None
+
+
+def _box_z(value) -> tuple[float, float] | None:
+    two_numbers = isinstance(value, list) and len(value) == 2 and all(
+        isinstance(z, (int, float)) and not isinstance(z, bool) and math.isfinite(z) for z in value)
+    if value is not None and not two_numbers:
+        raise ValueError(f"[system] box_z must be two numbers [low, high] in Å above the template's "
+                         f"top atom, e.g. [1.0, 6.0], got {value!r}")
+    return None if value is None else (float(value[0]), float(value[1]))
+
+
+def _template(name: str, base: Path) -> Atoms:
+    """The template read from ``base / name``, every atom fixed unless a FixAtoms says otherwise."""
     from ase.io import read
 
-    template = read(base / system["template"])
+    path = base / name
+    if not path.is_file():
+        raise ValueError(f"[system] template = {name!r}: no such file {path} (paths are relative to the TOML file)")
+    try:
+        template = read(path)
+    except Exception as error:  # ase.io.read raises many kinds for an unreadable file
+        raise ValueError(f"[system] template = {name!r}: ase.io.read cannot read {path}: {_one_line(error)}") from error
     if not any(isinstance(c, FixAtoms) for c in template.constraints):
         template.set_constraint(FixAtoms(indices=range(len(template))))
+    return template
+
+
+def _free(formula: str) -> Atoms:
     try:
-        atoms = template + Atoms(system["free"])
+        return Atoms(formula)
     except (KeyError, ValueError) as error:
-        raise ValueError(f"[system] free = {system['free']!r} is not a chemical formula: {error}") from None
-    box = slab_box(atoms, tuple(system["box_z"])) if "box_z" in system else None
-    return atoms, box
+        raise ValueError(f"[system] free = {formula!r} is not a chemical formula: {error}") from None
+
+
+def _one_line(error: Exception) -> str:
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
+def _calculator_spec(spec: dict) -> tuple[str, dict]:
+    """``(name, options)`` of a [calculator] table; a ValueError for an unknown key or a wrong type."""
+    _known("calculator", spec)
+    name = _typed(spec, "calculator", "name", str, f"one of {CALCULATORS}") or "emt"
+    options = _typed(spec, "calculator", "options", dict,
+                     'a table of keyword arguments, e.g. options = { default_dtype = "float64" }')
+    return name, options or {}
 
 
 def make_calculator(spec: dict):
-    """An ASE calculator from ``{name, options}``: 'emt', 'mace-mp', or 'module:callable'."""
-    name, options = spec.get("name", "emt"), spec.get("options", {})
+    """An ASE calculator from ``{name, options}``: 'emt', 'mace-mp', 'chgnet' or 'module:callable'.
+
+    ``module:callable`` imports the module (running its code) and calls the callable with the
+    options. A ValueError names the cause: an unknown name, a missing package, a factory
+    that raises, or a result that is not a calculator (no get_potential_energy and get_forces).
+    """
+    name, options = _calculator_spec(spec)
+    factory = _factory(name)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # CHGNet prints; stdout is the CLI's (--json)
+            calc = factory(**options)
+    except Exception as error:  # a factory's failure, whatever its kind, is bad input
+        raise ValueError(f"[calculator] {name} with options {options} failed: {_one_line(error)}") from error
+    if not (isinstance(calc, BaseCalculator)
+            or all(callable(getattr(calc, m, None)) for m in ("get_potential_energy", "get_forces"))):
+        raise ValueError(f"[calculator] {name} returned {type(calc).__name__}, not an ASE calculator "
+                         "(one with get_potential_energy and get_forces)")
+    return calc
+
+
+def _factory(name: str):
+    """The callable that builds calculator ``name``."""
     if name == "emt":
         from ase.calculators.emt import EMT
 
-        return EMT(**options)
+        return EMT
     if name == "mace-mp":
         import torch
 
         torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 under torch >= 2.6
-        try:
-            from mace.calculators import mace_mp
-        except ImportError:
-            raise ValueError("calculator mace-mp needs mace-torch: pip install 'ase_godiff[mace]'") from None
-        return mace_mp(**options)
-    if ":" in name:
-        module, _, attribute = name.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as error:
-            raise ValueError(f"calculator {name!r} cannot be imported: {error}") from None
-        return factory(**options)
-    raise ValueError(f"unknown calculator {name!r}: use 'emt', 'mace-mp' or 'module:callable'")
+        return _optional(name, "mace.calculators", "mace_mp", "mace")
+    if name == "chgnet":
+        return _optional(name, "chgnet.model.dynamics", "CHGNetCalculator", "chgnet")
+    if ":" not in name:
+        raise ValueError(f"[calculator] unknown name {name!r}: use {CALCULATORS}")
+    module, _, attribute = name.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attribute)
+    except Exception as error:  # importing a user's module runs its code: any error is bad input
+        raise ValueError(f"[calculator] name = {name!r} cannot be imported: {_one_line(error)}") from error
+    if not callable(factory):
+        raise ValueError(f"[calculator] name = {name!r} is a {type(factory).__name__}, not callable: "
+                         "name a function or class that returns an ASE calculator")
+    return factory
+
+
+def _optional(name: str, module: str, attribute: str, extra: str):
+    try:
+        return getattr(importlib.import_module(module), attribute)
+    except ImportError as error:
+        raise ValueError(f"[calculator] name = {name!r} needs a package that is not installed ({error}): "
+                         f"pip install 'ase_godiff[{extra}]'") from None

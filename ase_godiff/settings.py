@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 
-__all__ = ["SearchSettings", "stage_size_for"]
+from .diffusion.sde import SCHEDULES as NOISE_SCHEDULES
+from .schedule import SCHEDULES as TEMPERATURE_SCHEDULES
+
+__all__ = ["SearchSettings", "check_seed", "stage_size_for"]
 
 SAMPLES_PER_FREE_ATOM = 4
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
+LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int; a ValueError unless it is an integer (not a bool) from 0 to 2**64 - 1."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and 0 <= seed <= LARGEST_SEED:
+        return int(seed)
+    raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, got {seed!r} ({type(seed).__name__})")
 
 
 def stage_size_for(n_free: int) -> int:
@@ -17,6 +29,54 @@ def stage_size_for(n_free: int) -> int:
     what a small system needs (docs/benchmarks.md)."""
     wanted = SAMPLES_PER_FREE_ATOM * max(int(n_free), 1)
     return min(LARGEST_STAGE, max(SMALLEST_STAGE, 1 << math.ceil(math.log2(wanted))))
+
+
+def _at_least(low: int, unit: str = ""):
+    return (lambda value: value >= low), f"at least {low}{unit}"
+
+
+def _positive(unit: str = ""):
+    return (lambda value: value > 0), f"positive{unit}"
+
+
+def _one_of(names: tuple[str, ...]):
+    return (lambda value: value in names), f"one of {names}"
+
+
+# Each field's range: (test, what is allowed). Types come from the annotations.
+RANGES = {
+    "stages": _at_least(1), "samples_per_stage": _at_least(1), "buffer_size": _at_least(1),
+    "kT_start": _positive(" (eV)"), "kT_end": _positive(" (eV)"),
+    "schedule": _one_of(TEMPERATURE_SCHEDULES),
+    "target_ess_fraction": ((lambda value: 0 < value <= 1), "in (0, 1]"),
+    "train_steps": _at_least(0), "batch_size": _at_least(1), "learning_rate": _positive(),
+    "grad_clip": _positive(" (the gradient norm's clip)"), "sampling_steps": _at_least(1),
+    "t_min": ((lambda value: 0 < value < 1), "in (0, 1)"),
+    "sigma_min": _positive(" (Å)"), "sigma_max": _positive(" (Å)"),
+    "noise_schedule": _one_of(NOISE_SCHEDULES),
+    "min_distance_ratio": ((lambda value: 0 <= value < 2), "in [0, 2) (x the covalent-radius sum)"),
+    "guidance": _at_least(0, " (Å²/eV)"), "force_weight": _at_least(0),
+    "force_clip": _positive(" (eV/Å)"), "relax_top": _at_least(0),
+    "relax_fmax": _positive(" (eV/Å)"), "relax_steps": _at_least(1),
+}
+KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
+
+
+def _checked(name: str, value, annotation: str):
+    """``value`` for the field ``name`` (floats as float); a ValueError naming what is allowed."""
+    kind, *optional = annotation.split(" | ")
+    if value is None and optional:
+        return None
+    types, words = KINDS[kind]
+    if isinstance(value, bool) or not isinstance(value, types):
+        allowed = words + (" or None" if optional else "")
+        raise ValueError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
+    test, allowed = RANGES[name]
+    if kind == "float":
+        value, allowed = float(value), f"finite and {allowed}"
+    if not (test(value) and (kind != "float" or math.isfinite(value))):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -37,6 +97,10 @@ class SearchSettings:
     evaluation. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
+
+    Every field is checked on creation, for the Python API and the TOML alike: its type (int
+    fields take ints, float fields ints or floats, never bools), finiteness and range; a bad
+    one is a ValueError naming the field, the value and what is allowed.
     """
 
     stages: int = 40
@@ -64,24 +128,11 @@ class SearchSettings:
     relax_steps: int = 100
 
     def __post_init__(self):
-        positive = ("stages", "samples_per_stage", "buffer_size", "batch_size", "sampling_steps")
-        for name in positive:
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.relax_top < 0 or self.relax_steps < 1 or self.relax_fmax <= 0:
-            raise ValueError("relax_top must be >= 0, relax_steps >= 1 and relax_fmax > 0 (eV/Å)")
-        if self.train_steps < 0:
-            raise ValueError(f"train_steps must be >= 0, got {self.train_steps}")
-        if self.kT_start <= 0 or (self.kT_end is not None and self.kT_end <= 0):
-            raise ValueError("kT_start and kT_end must be positive temperatures in eV")
-        if not 0.0 < self.target_ess_fraction <= 1.0:
-            raise ValueError("target_ess_fraction must lie in (0, 1]")
-        if not 0.0 < self.t_min < 1.0:
-            raise ValueError("t_min must lie in (0, 1)")
-        if self.guidance < 0 or self.force_weight < 0 or self.force_clip <= 0:
-            raise ValueError("guidance and force_weight must be >= 0 and force_clip > 0 (eV/Å)")
-        if self.learning_rate <= 0:
-            raise ValueError("learning_rate must be positive")
+        for f in fields(self):
+            object.__setattr__(self, f.name, _checked(f.name, getattr(self, f.name), f.type))
+        if not self.sigma_max > self.sigma_min:
+            raise ValueError(f"sigma_max must be greater than sigma_min = {self.sigma_min} Å, "
+                             f"got {self.sigma_max!r}")
 
     def with_overrides(self, **overrides) -> "SearchSettings":
         """A copy with some fields changed; an unknown name is a ValueError listing the known ones."""

@@ -1,18 +1,20 @@
 """Checkpoints after every stage: exact resume, and nothing lost to a kill -9."""
 
+import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import ase.db
 import numpy as np
 import pytest
 from ase.calculators.emt import EMT
-from ase.io import read
+from ase.build import fcc111
+from ase.constraints import FixAtoms
 
 from ase_godiff import GODiffOptimizer, ScoreNetConfig
+from ase_godiff.checkpoint import CheckpointError
+from ase_godiff.runlock import RunLockedError
 
 from systems import FAST, small_slab
 
@@ -85,34 +87,62 @@ def test_max_seconds_stops_before_the_limit():
     assert opt.state.stage == 1  # the first stage has no pace yet; the second would pass the limit
 
 
-SCRIPT = """
-import sys
-from ase.calculators.emt import EMT
-sys.path.insert(0, {tests!r})
-from systems import small_slab, FAST
-from ase_godiff import GODiffOptimizer, ScoreNetConfig
-net = ScoreNetConfig(features=8, blocks=1, cutoff=4.0, radial_basis=6)
-opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, network=net, seed=4, stages=200,
-                      samples_per_stage=12, restart={run!r}, trajectory={traj!r})
-opt.run()
-"""
+def test_resume_refuses_another_system_and_names_the_difference(tmp_path):
+    _optimizer(restart=tmp_path / "run").run(steps=1)
+    copper = fcc111("Cu", size=(3, 3, 2), vacuum=6.0)
+    copper.set_constraint(FixAtoms(indices=range(len(copper))))
+    with pytest.raises(ValueError, match=r"belongs to another search: atoms\.cell"):
+        GODiffOptimizer(copper + small_slab("Au2")[-2:], EMT(), settings=FAST, network=NET,
+                        seed=4, stages=4, restart=tmp_path / "run")
 
 
-def test_kill_minus_nine_loses_at_most_the_stage_in_flight(tmp_path):
-    run, traj = tmp_path / "run", tmp_path / "search.traj"
-    code = SCRIPT.format(tests=os.path.dirname(__file__), run=str(run), traj=str(traj))
-    process = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.time() + 120
-    while time.time() < deadline and not (run / "checkpoint" / "state.json").exists():
-        time.sleep(0.2)
-    time.sleep(1.5)  # let it get somewhere into a later stage
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    written = read(traj, ":")  # every completed frame is readable
-    resumed = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, network=NET, seed=4,
-                              stages=200, samples_per_stage=12, restart=run)
-    assert resumed.state.stage >= 1
-    lost = len(written) - len(resumed.state.buffer)
-    assert 0 <= lost <= 12  # at most the structures of the stage in flight
-    np.testing.assert_allclose([a.get_potential_energy() for a in written[:len(resumed.state.buffer)]],
-                               resumed.state.buffer.energies)
+def test_deleting_the_checkpoint_resumes_from_the_database_without_paying_twice(tmp_path):
+    straight = _optimizer()
+    straight.run()
+    with _optimizer(restart=tmp_path / "run") as first:
+        first.run(steps=3)
+    for name in os.listdir(tmp_path / "run" / "checkpoint"):
+        os.remove(tmp_path / "run" / "checkpoint" / name)
+    calc = CrashingEMT()
+    with GODiffOptimizer(small_slab("Pt2"), calc, settings=FAST, network=NET, seed=4, stages=4,
+                         restart=tmp_path / "run") as resumed:
+        resumed.run()
+    assert calc.calls == straight.state.nevaluations - first.state.nevaluations
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
+    rows = list(ase.db.connect(tmp_path / "run" / "search.db").select())
+    assert sorted(row.evaluation for row in rows) == list(range(1, straight.state.nevaluations + 1))
+
+
+@pytest.mark.parametrize("name", ["state.json", "model.safetensors", "optimizer.pt",
+                                  "torch_generator.pt", "buffer.npz"])
+def test_a_damaged_checkpoint_file_is_a_one_line_error_naming_it(tmp_path, name):
+    with _optimizer(restart=tmp_path / "run") as first:
+        first.run(steps=1)
+    path = tmp_path / "run" / "checkpoint" / name
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(CheckpointError, match=f"{name} is damaged or missing .* remove") as error:
+        _optimizer(restart=tmp_path / "run")
+    assert "\n" not in str(error.value)
+    os.remove(path)
+    if name == "state.json":  # no checkpoint at all: the search starts over, replaying the database
+        assert _optimizer(restart=tmp_path / "run").state.stage == 0
+        return
+    with pytest.raises(CheckpointError, match=f"{name} is damaged or missing"):
+        _optimizer(restart=tmp_path / "run")
+
+
+def test_a_live_search_locks_its_folder_and_a_dead_ones_lock_is_taken_over(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (folder / "lock").write_text(json.dumps({"host": os.uname().nodename, "pid": sleeper.pid}))
+        with pytest.raises(RunLockedError, match=f"process {sleeper.pid}"):
+            _optimizer(restart=folder)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with _optimizer(restart=folder) as opt:  # the owner is gone: the lock is taken over
+        assert json.loads((folder / "lock").read_text())["pid"] == os.getpid()
+        opt.run(steps=1)
+    assert not (folder / "lock").exists()
