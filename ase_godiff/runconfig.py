@@ -90,8 +90,9 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
     search = _known("search", {**_section(data, "search"), **(overrides or {})})
     model = _typed(search, "search", "model", str, "a zoo name, a Hub repo or a folder")
     try:
-        seed = check_seed(search.pop("seed", 0))
-        settings = SearchSettings().with_overrides(**{k: v for k, v in search.items() if k != "model"})
+        seed = check_seed(search.get("seed", 0))
+        settings = SearchSettings().with_overrides(
+            **{key: value for key, value in search.items() if key not in ("seed", "model")})
     except ValueError as error:
         raise ValueError(f"[search] {error}") from None
     folder = _typed(output, "output", "folder", str, "a folder path (relative to this file)")
@@ -130,7 +131,7 @@ def _system(system: dict, base: Path) -> tuple[Atoms, Box | None]:
     example = _typed(system, "system", "example", str, f"one of {sorted(EXAMPLES)}")
     if example is not None:
         if example not in EXAMPLES:
-            raise ValueError(f"unknown example {example!r}: choose one of {sorted(EXAMPLES)}")
+            raise ValueError(f"[system] unknown example {example!r}: choose one of {sorted(EXAMPLES)}")
         if "template" in system or "free" in system:
             raise ValueError("[system] takes either example = NAME, or template = FILE and free = FORMULA")
         atoms, box_z = EXAMPLES[example].build(), box_z or EXAMPLES[example].box_z
@@ -161,11 +162,13 @@ def _template(name: str, base: Path) -> Atoms:
 
     path = base / name
     if not path.is_file():
-        raise ValueError(f"[system] template = {name!r}: no such file {path} (paths are relative to the TOML file)")
+        raise ValueError(f"[system] template = {name!r}: no such file {path} "
+                         "(paths are relative to the TOML file)")
     try:
         template = read(path)
     except Exception as error:  # ase.io.read raises many kinds for an unreadable file
-        raise ValueError(f"[system] template = {name!r}: ase.io.read cannot read {path}: {_one_line(error)}") from error
+        raise ValueError(f"[system] template = {name!r}: ase.io.read cannot read {path}: "
+                         f"{_one_line(error)}") from error
     if not any(isinstance(c, FixAtoms) for c in template.constraints):
         template.set_constraint(FixAtoms(indices=range(len(template))))
     return template

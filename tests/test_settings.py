@@ -1,4 +1,4 @@
-"""SearchSettings and the seed: every bad value is a ValueError naming the field, the value and what is allowed."""
+"""SearchSettings and the seed: a bad value is a ValueError naming the field, the value, what is allowed."""
 
 import math
 import re
@@ -95,5 +95,6 @@ def test_check_seed_gives_a_python_int(seed):
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1, 2**64, None])
 def test_check_seed_refuses_non_integers_bools_and_out_of_range(seed):
-    with pytest.raises(ValueError, match=re.escape(f"seed must be an integer from 0 to 2**64 - 1, got {seed!r}")):
+    message = f"seed must be an integer from 0 to 2**64 - 1, got {seed!r}"
+    with pytest.raises(ValueError, match=re.escape(message)):
         check_seed(seed)
