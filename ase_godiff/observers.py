@@ -15,6 +15,7 @@ import ase.db
 import numpy as np
 from ase.io.trajectory import Trajectory
 
+from .buffer import boltzmann_weights, effective_sample_size
 from .evaluate import Evaluation
 
 __all__ = ["Call", "DatabaseWriter", "StageLog", "StageReport", "TrajectoryWriter"]
@@ -45,6 +46,16 @@ class StageReport:
     mean: float
     ess: float
     seconds: float
+
+    @classmethod
+    def of(cls, state, best, energies, rejected: int, failed: int, seconds: float) -> "StageReport":
+        """The report of the stage ``state`` has just run (before its counter moves on);
+        ``best``: the best Atoms so far (or None), ``energies``: the stage's (eV)."""
+        buffer = state.buffer
+        ess = effective_sample_size(boltzmann_weights(buffer.energies, state.kT)) if len(buffer) else 0.0
+        return cls(state.stage, state.kT, state.nevaluations, rejected, failed,
+                   best.get_potential_energy() if best is not None else float("nan"),
+                   float(np.mean(energies)) if energies else float("nan"), ess, seconds)
 
 
 class TrajectoryWriter:

@@ -15,28 +15,22 @@ from functools import partial
 import numpy as np
 from ase import Atoms
 
-from .buffer import boltzmann_weights, effective_sample_size
+from . import model_io
 from .evaluate import Evaluation, distinct_lowest, evaluate, evaluate_many, relax
 from .initial_state import DTYPE, initial_state, resolve_device
 from .learner import Learner
-from . import model_io
 from .nn.score import ScoreNetConfig
 from .observers import Call, StageReport
 from .run_files import RunFiles
 from .schedule import make_schedule
-from .settings import SearchSettings
+from .settings import SearchSettings, check_seed
 from .space import Box, SearchSpace
 from .space_tensors import SpaceTensors
+from .stall import SearchStalledError, check_progress
 
 __all__ = ["GODiffOptimizer", "SearchStalledError"]
 
 log = logging.getLogger(__name__)
-
-IDLE_LIMIT = 3  # consecutive stages that evaluate nothing new before the search stops
-
-
-class SearchStalledError(RuntimeError):
-    """Several stages in a row evaluated no new structure; the message says why."""
 
 
 class GODiffOptimizer:
@@ -45,29 +39,23 @@ class GODiffOptimizer:
     Args:
         atoms: template atoms fixed by ``FixAtoms`` plus the free atoms to place.
         calc: any ASE calculator; one call per evaluated structure.
-        settings: a :class:`SearchSettings`; keyword ``overrides`` change single fields
-            (e.g. ``stages=10``).
+        settings: a :class:`SearchSettings`; keyword ``overrides`` change fields (``stages=10``).
         network: the score network's architecture (for a new model).
         model: warm start from a pretrained model: a zoo name (``"pt111-adatom"``), a Hub
-            repo id ``"user/name[@revision]"``, or a local model folder. The first stage
-            then samples from the model instead of the prior.
+            repo id ``"user/name[@revision]"`` or a model folder; stage 0 samples from it.
         box: the generation box (:class:`Box`); default: see :class:`SearchSpace`.
         seed: the one seed of every random draw; same seed, same result on a CPU.
         logfile: ``'-'`` for stdout, a path, an open file, or None for silence.
         trajectory: a path; every evaluated structure is appended with its energy and forces.
-        database: a path to an ASE database (``ase.db``); every calculator call becomes a
-            row with key-value pairs stage, evaluation and status ('ok' or 'failed', with
-            the error). Written only by this process, never by evaluation workers.
-        device: where the score network runs: ``"cpu"`` (default), ``"cuda"``, or
-            ``"auto"`` (a GPU when there is one). Random draws stay on the CPU generator,
-            so a seed gives the same draws on any device.
-        executor: a ``concurrent.futures.Executor`` that evaluates a stage's structures in
-            parallel (a process pool, or Dask: ``client.get_executor()``).
-        restart: a run folder, locked to this search: a checkpoint is written there after
-            every stage and every call goes to its ``search.db`` (unless ``database`` is
-            given). A search created with the same atoms, box, network, model, settings and
-            seed continues from it exactly, reusing the calls already made; another search
-            is refused with the differences named.
+        database: a path to an ASE database: a row per calculator call as it returns
+            (:class:`~ase_godiff.observers.DatabaseWriter`), written by this process only.
+        device: where the score network runs: ``"cpu"``, ``"cuda"`` or ``"auto"``; random
+            draws stay on the CPU generator, so a seed gives the same draws on any device.
+        executor: a ``concurrent.futures.Executor`` for parallel calls (Dask: ``client.get_executor()``).
+        restart: a run folder, locked to this search: a checkpoint after every stage, every
+            call in its ``search.db`` (unless ``database`` is given). The same search (atoms,
+            box, network, model, settings, seed) continues from it exactly, reusing the calls
+            made; another search is refused with the differences named.
     """
 
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
@@ -79,7 +67,7 @@ class GODiffOptimizer:
         requested = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=requested.min_distance_ratio)
         self.settings = s = requested.for_free_atoms(self.space.n_free)
-        self.calc, self.executor, self.seed = calc, executor, int(seed)
+        self.calc, self.executor, self.seed = calc, executor, check_seed(seed)
         self.model_source = None if model is None else str(model)
         self.device = resolve_device(device)
         self.state, self.model_origin = initial_state(
@@ -109,7 +97,7 @@ class GODiffOptimizer:
 
     def irun(self, steps: int | None = None, max_evaluations: int | None = None,
              max_seconds: float | None = None):
-        """Run stages (the last one followed by the polish), yielding after each whether the run has ended.
+        """Run stages (the last one then the polish), yielding after each whether the run has ended.
 
         Args:
             steps: at most this many stages (default: to the end of the schedule).
@@ -161,12 +149,12 @@ class GODiffOptimizer:
         return self._best.get_potential_energy(), best
 
     def todict(self) -> dict:
+        box = self.space.box
         return {"type": "optimization", "optimizer": type(self).__name__, "seed": self.seed,
                 "atoms": self.space.describe(), "settings": self.settings.to_dict(),
                 "network": self.network_config.to_dict(), "model": self.model_source,
                 "model_origin": self.model_origin,
-                "box": {"corner": self.space.box.corner.tolist(),
-                        "vectors": self.space.box.vectors.tolist()}}
+                "box": {"corner": box.corner.tolist(), "vectors": box.vectors.tolist()}}
 
     def save_model(self, folder, *, name: str | None = None, description: str = "",
                    benchmark: str = "") -> None:
@@ -196,7 +184,7 @@ class GODiffOptimizer:
         s, state = self.settings, self.state
         started = time.perf_counter()
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
-        candidates = [x for x in self.sample(n_samples)
+        candidates = [x for x in self.learner.sample(state, n_samples)
                       if np.all(np.isfinite(x)) and not self.space.too_close(x)]
         rejected = n_samples - len(candidates)
         sampled = time.perf_counter()
@@ -212,27 +200,28 @@ class GODiffOptimizer:
             self.learner.train(state, state.kT)
         state.timings.append({"sample": sampled - started, "evaluate": evaluated - sampled,
                               "train": time.perf_counter() - evaluated})
-        self._report(energies, rejected, len(candidates) - len(energies), time.perf_counter() - started)
+        self.files.report(StageReport.of(state, self._best, energies, rejected,
+                                         len(candidates) - len(energies), time.perf_counter() - started))
+        log.info("stage %d: kT %.4g eV, %d evaluations", state.stage, state.kT, state.nevaluations)
         state.stage += 1
         self.files.stage_done(state, state.stage - 1)
         for function, interval, args, kwargs in self._observers:
             if state.stage % interval == 0:
                 function(*args, **kwargs)
-        self._check_progress(energies, rejected, n_samples)
-
-    def sample(self, n_samples: int) -> np.ndarray:
-        """Free positions (n_samples, n_free, 3) in Å: reverse diffusion, or the prior before training."""
-        return self.learner.sample(self.state, n_samples)
+        check_progress(state, stage=state.stage - 1, samples=n_samples, rejected=rejected,
+                       evaluated=len(energies))
 
     def polish(self, max_evaluations: int | None = None) -> None:
-        """Relax the ``relax_top`` best distinct structures with BFGS; every call is recorded."""
+        """Relax the ``relax_top`` best distinct structures with BFGS; every call is recorded,
+        and ``max_evaluations`` is never passed."""
         s, state = self.settings, self.state
-        starts = [state.buffer.positions[i] for i in distinct_lowest(state.buffer.energies, s.relax_top)]
-        for start in starts if s.relax_top else []:
-            for result in relax(self.space.to_atoms(start), self._evaluate_one, fmax=s.relax_fmax,
-                                steps=s.relax_steps):
-                if max_evaluations is not None and state.nevaluations >= max_evaluations:
-                    break
+        for index in distinct_lowest(state.buffer.energies, s.relax_top):
+            left = None if max_evaluations is None else max_evaluations - state.nevaluations
+            if left is not None and left < 1:
+                break
+            steps = s.relax_steps if left is None else min(s.relax_steps, left - 1)  # steps + 1 calls
+            for result in relax(self.space.to_atoms(state.buffer.positions[index]), self._evaluate_one,
+                                fmax=s.relax_fmax, steps=steps):
                 self._book(result)
         state.polished = True
         self.files.stage_done(state, state.stage)
@@ -245,10 +234,10 @@ class GODiffOptimizer:
         """Count one calculator call, hand it to the observers, keep a success; True on success."""
         state = self.state
         state.nevaluations += 1
-        self.files.record(Call(result, state.stage, state.nevaluations, tuple(self.space.free_indices.tolist())))
+        call = Call(result, state.stage, state.nevaluations, tuple(self.space.free_indices.tolist()))
+        self.files.record(call)
         if not result.ok:
-            state.failures.append({"stage": state.stage, "evaluation": state.nevaluations,
-                                   "error": result.error})
+            state.failures.append({"stage": call.stage, "evaluation": call.evaluation, "error": result.error})
             return False
         free_forces = result.forces[self.space.free_indices]
         state.buffer.add(self.space.free_positions_of(result.atoms), result.energy, free_forces,
@@ -256,29 +245,4 @@ class GODiffOptimizer:
         if self._best is None or result.energy < self._best.get_potential_energy():
             self._best = result.atoms
         return True
-
-    def _report(self, energies, rejected: int, failed: int, seconds: float) -> None:
-        state = self.state
-        ess = effective_sample_size(boltzmann_weights(state.buffer.energies, state.kT)) if len(state.buffer) else 0.0
-        best = self._best.get_potential_energy() if self._best is not None else float("nan")
-        log.info("stage %d kT %.4g eV: %d evaluations, best %.4f eV", state.stage, state.kT,
-                 state.nevaluations, best)
-        self.files.report(StageReport(state.stage, state.kT, state.nevaluations, rejected, failed, best,
-                                      float(np.mean(energies)) if energies else float("nan"), ess, seconds))
-
-    def _check_progress(self, energies, rejected: int, n_samples: int) -> None:
-        """Warn about a stage that evaluated nothing new; stop after IDLE_LIMIT such stages."""
-        state = self.state
-        state.idle_stages = 0 if energies else state.idle_stages + 1
-        if not state.idle_stages or not n_samples:
-            return
-        reason = (f"all {n_samples} samples had atoms too close" if rejected == n_samples
-                  else f"{rejected} of {n_samples} samples had atoms too close and every other "
-                       f"calculator call failed")
-        log.warning("stage %d evaluated no new structure: %s", state.stage - 1, reason)
-        if state.idle_stages >= IDLE_LIMIT:
-            raise SearchStalledError(
-                f"the search stalled: {state.idle_stages} stages in a row evaluated no new structure "
-                f"(last: {reason}); the model has collapsed or the calculator fails: look at the "
-                "failures, give a larger box, or a lower min_distance_ratio")
 

@@ -8,7 +8,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.io import read
 
-from ase_godiff import GODiffOptimizer, ScoreNetConfig
+from ase_godiff import Box, GODiffOptimizer, ScoreNetConfig
 
 from systems import FAST, gas_cluster, small_slab
 
@@ -233,3 +233,18 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
     assert sizes() == (8, 8)
     assert sizes(samples_per_stage=24) == (24, 24)
     assert sizes(buffer_size=4) == (8, 4)
+
+
+@pytest.mark.parametrize("seed", [1.5, "0", True, -1])
+def test_bad_seeds_are_clear_errors(seed):
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*64 - 1"):
+        _optimizer(seed=seed)
+
+
+def test_a_search_whose_samples_are_all_rejected_stops_with_the_reason():
+    from ase_godiff.stall import IDLE_LIMIT, SearchStalledError
+
+    opt = _optimizer(stages=10, min_distance_ratio=1.99, box=Box.from_bounds([0, 0, 5], [1, 1, 6]))
+    with pytest.raises(SearchStalledError, match=f"{IDLE_LIMIT} stages in a row .* all 6 samples had atoms too close"):
+        opt.run()
+    assert opt.state.stage == IDLE_LIMIT and opt.state.nevaluations == 0
