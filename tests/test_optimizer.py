@@ -150,10 +150,16 @@ def test_every_call_failing_is_a_clear_error():
         opt.run()
 
 
-def test_gas_phase_cluster_search_runs():
+def test_gas_phase_cluster_samples_stay_in_the_default_box_and_energies_are_emts():
     opt = _optimizer(gas_cluster("Pt3"), stages=2)
     best = opt.run()
-    assert len(best) == 3 and np.isfinite(best.get_potential_energy())
+    inside = opt.space.box.to_fractional(opt.state.buffer.positions.reshape(-1, 3))
+    assert np.all((inside > -1e-9) & (inside < 1 + 1e-9))  # sampled and reflected within the box
+    assert (opt.state.buffer.stages == 1).any()  # the trained network sampled stage 1
+    reference = best.copy()
+    reference.calc = EMT()
+    assert best.get_potential_energy() == pytest.approx(reference.get_potential_energy(), abs=1e-9)
+    np.testing.assert_allclose(best.get_forces(), reference.get_forces(), atol=1e-9)
 
 
 def test_todict_describes_the_run():
