@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from huggingface_hub import ModelCard, ModelCardData
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -18,12 +19,13 @@ from safetensors.torch import load_file, save_file
 from ._version import __version__
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
-__all__ = ["CONFIG_FILE", "CARD_FILE", "ModelCardInfo", "WEIGHTS_FILE", "load_model",
-           "save_model", "sha256_of"]
+__all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE",
+           "load_model", "read_config", "save_model", "search_card", "sha256_of"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 CARD_FILE = "README.md"
+MODEL_FILES = (CONFIG_FILE, WEIGHTS_FILE, CARD_FILE)  # all a model folder holds
 LIBRARY = "ase_godiff"
 FORMAT_VERSION = 1
 CONFIG_KEYS = {"library", "format_version", "version", "network"}  # "version": the package's
@@ -49,7 +51,22 @@ class ModelCardInfo:
     version: str = ""
 
 
-CardInfo = ModelCardInfo  # the name GODiffOptimizer.save_model uses
+def search_card(*, name: str, description: str, atoms, free_indices, energy_function: str,
+                temperatures: str, evaluations: int, best_energy: float | None,
+                benchmark: str = "") -> ModelCardInfo:
+    """The card of a model trained by a search that placed ``atoms[free_indices]`` on the
+    rest (the template); without ``benchmark``, the card gives ``best_energy`` (eV)."""
+    free = np.zeros(len(atoms), dtype=bool)
+    free[np.asarray(free_indices, dtype=int)] = True
+    template = atoms[~free]
+    return ModelCardInfo(
+        name=name, description=description, elements=sorted(set(atoms.get_chemical_symbols())),
+        template=f"{template.get_chemical_formula() or 'none'}, pbc {atoms.pbc.tolist()}, "
+                 f"cell {np.round(atoms.cell.array.diagonal(), 3).tolist()} Å; free atoms "
+                 f"{atoms[free].get_chemical_formula()}",
+        energy_function=energy_function, temperatures=temperatures, evaluations=evaluations,
+        benchmark=benchmark or (f"best energy {best_energy:.4f} eV after {evaluations} evaluations"
+                                if best_energy is not None else ""))
 
 
 def sha256_of(path) -> str:
@@ -102,7 +119,8 @@ def load_model(folder) -> ScoreNetwork:
 
 
 def read_config(path) -> ScoreNetConfig:
-    """The network config in a model's config.json, read strictly."""
+    """The network config in a model's config.json, read strictly and checked against the
+    size bounds of :class:`ScoreNetConfig` before any tensor is allocated."""
     path = Path(path)
     try:
         config = json.loads(path.read_text())

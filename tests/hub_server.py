@@ -56,9 +56,16 @@ class HubServer:
 
     def corrupt(self, repo_id: str, path: str, revision: str = "main") -> None:
         """Flip the bytes of one file at ``revision`` in place (the commit sha stays)."""
+        self.replace(repo_id, path, bytes(b ^ 0xFF for b in self.files(repo_id, revision)[path]), revision)
+
+    def replace(self, repo_id: str, path: str, content: bytes, revision: str = "main") -> None:
+        """Give one file at ``revision`` other bytes in place (the commit sha stays)."""
+        self.files(repo_id, revision)[path] = content
+
+    def files(self, repo_id: str, revision: str = "main") -> dict[str, bytes]:
+        """The files of ``repo_id`` at a branch, tag or commit: what the server received."""
         repo = self.repos[repo_id]
-        files = repo.commits[repo.resolve(revision)]
-        files[path] = bytes(b ^ 0xFF for b in files[path])
+        return repo.commits[repo.resolve(revision)]
 
 
 def _handler(hub: HubServer):

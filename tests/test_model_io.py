@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard
 
-from ase_godiff import __version__
-from ase_godiff.model_io import ModelCardInfo, load_model, save_model, sha256_of
+from ase_godiff import __version__, model_io
+from ase_godiff.model_io import ModelCardInfo, load_model, save_model, search_card, sha256_of
 from ase_godiff.nn.score import ScoreNetConfig
 
 from small_models import SMALL, outputs, small_model
+from systems import small_slab
 
 
 def test_round_trip_gives_identical_outputs_config_and_card(tmp_path):
@@ -35,6 +36,23 @@ def test_round_trip_gives_identical_outputs_config_and_card(tmp_path):
     assert "| 0 | -1.0 |" in card.text
 
 
+def test_search_card_describes_the_search_that_trained_the_model():
+    atoms = small_slab("Pt2")
+    free = [len(atoms) - 2, len(atoms) - 1]
+    common = dict(name="pt2", description="two Pt atoms", atoms=atoms, free_indices=free,
+                  energy_function="EMT", temperatures="0.5 to 0.05 (adaptive)", evaluations=40)
+    card = search_card(**common, best_energy=-1.23456)
+    cell = np.round(atoms.cell.array.diagonal(), 3).tolist()
+    assert card == ModelCardInfo(
+        name="pt2", description="two Pt atoms", elements=["Pt"],
+        template=f"Pt18, pbc [True, True, False], cell {cell} Å; free atoms Pt2",
+        energy_function="EMT", temperatures="0.5 to 0.05 (adaptive)", evaluations=40,
+        benchmark="best energy -1.2346 eV after 40 evaluations")
+    assert search_card(**common, best_energy=None).benchmark == ""
+    assert search_card(**common, best_energy=-1.0, benchmark="| 0 | -1.0 |").benchmark == "| 0 | -1.0 |"
+    assert not hasattr(model_io, "CardInfo")
+
+
 def test_config_round_trips_through_its_dict():
     assert ScoreNetConfig.from_dict(SMALL.to_dict()) == SMALL
 
@@ -55,7 +73,7 @@ def _edit_config(folder, change):
     (lambda c: c.update(library="other"), "is not an ase_godiff model"),
     (lambda c: c.update(format_version=2), "of format 1"),
     (lambda c: c.pop("network"), "no \"network\" settings"),
-    (lambda c: c["network"].update(features=0), "features, blocks and radial_basis >= 1"),
+    (lambda c: c["network"].update(features=0), "features = 0: must be a whole number from 1 to 1024"),
 ])
 def test_load_rejects_a_config_it_does_not_know(tmp_path, change, message):
     folder = _saved(tmp_path)
@@ -63,6 +81,25 @@ def test_load_rejects_a_config_it_does_not_know(tmp_path, change, message):
     with pytest.raises(ValueError, match=message) as error:
         load_model(folder)
     assert "config.json" in str(error.value)
+
+
+@pytest.mark.parametrize("setting, value, bound", [
+    ("features", 60000, "from 1 to 1024"), ("features", 8.5, "whole number"),
+    ("features", True, "whole number"), ("blocks", 17, "from 1 to 16"),
+    ("radial_basis", 129, "from 1 to 128"), ("cutoff", 1e7, "up to 20.0 Å"),
+    ("cutoff", -1.0, "above 0"), ("free_cutoff", float("inf"), "finite"),
+    ("free_cutoff", float("nan"), "finite"), ("cutoff", "5", "finite length"),
+])
+def test_config_sizes_are_bounded_before_any_tensor_is_allocated(tmp_path, monkeypatch, setting, value, bound):
+    folder = _saved(tmp_path)
+    _edit_config(folder, lambda c: c["network"].update({setting: value}))
+    built = []
+    monkeypatch.setattr(model_io, "ScoreNetwork", lambda config: built.append(config))
+    with pytest.raises(ValueError, match=f"config.json: network setting {setting} = .*{bound}") as error:
+        load_model(folder)
+    assert repr(value) in str(error.value) and not built
+    with pytest.raises(ValueError, match=bound):
+        ScoreNetConfig(**{setting: value})
 
 
 def test_load_rejects_weights_that_do_not_match_the_config(tmp_path):

@@ -4,9 +4,10 @@
     python zoo/build.py pt111-adatom --card    # only put zoo/NAME/benchmark.md on the card
 
 Runs ``godiff run zoo/NAME/recipe.toml``, copies the model into the package
-(ase_godiff/zoo_data/NAME), writes its card to zoo/NAME/README.md, and records the sha256
-of the weights in the registry. The card's benchmark section gets the measured figures in
-zoo/NAME/benchmark.md (written after the benchmarks ran; the weights do not change).
+(ase_godiff/zoo_data/NAME), writes its card to zoo/NAME/README.md, and pins the sha256 of
+config.json and model.safetensors in the registry (written by ase_godiff.zoo, like every
+registry). The card's benchmark section gets the measured figures in zoo/NAME/benchmark.md
+(written after the benchmarks ran; the weights do not change).
 """
 
 from __future__ import annotations
@@ -37,9 +38,20 @@ def write_card(name: str) -> None:
     shutil.copy(card, ROOT / "zoo" / name / "README.md")
 
 
-def main(name: str) -> None:
-    from ase_godiff.model_io import WEIGHTS_FILE, sha256_of
+def register(name: str, recipe: dict, shipped: Path, registry: Path = REGISTRY):
+    """Pin the model in ``shipped`` as ``name`` in ``registry``, beside the other entries."""
+    from ase_godiff.zoo import ZooEntry, pin, read_registry, write_registry
 
+    entries = {e.name: e for e in read_registry(registry)} if registry.exists() else {}
+    entries[name] = ZooEntry(name=name, repo_id=f"ase-godiff/{name}", revision=REVISION,
+                             description=recipe["output"].get("description", ""),
+                             energy_function=recipe["calculator"]["name"].upper(),
+                             sha256=pin(shipped))
+    write_registry(entries.values(), registry)
+    return entries[name]
+
+
+def main(name: str) -> None:
     recipe = ROOT / "zoo" / name / "recipe.toml"
     config = tomllib.loads(recipe.read_text())
     subprocess.run(["godiff", "run", str(recipe), "--json"], check=True)
@@ -49,23 +61,10 @@ def main(name: str) -> None:
     shutil.rmtree(shipped, ignore_errors=True)
     shutil.copytree(run_folder / "model", shipped)
     write_card(name)
-    entries = tomllib.loads(REGISTRY.read_text()).get("models", {}) if REGISTRY.exists() else {}
-    entries[name] = {
-        "repo_id": f"ase-godiff/{name}",
-        "revision": REVISION,
-        "sha256": sha256_of(shipped / WEIGHTS_FILE),
-        "description": config["output"].get("description", ""),
-        "energy_function": config["calculator"]["name"].upper(),
-    }
-    lines = ["# The ase_godiff model zoo (written by zoo/build.py). Recipes and cards: zoo/<name>/.", ""]
-    for entry_name, fields in sorted(entries.items()):
-        lines.append(f"[models.{entry_name}]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in fields.items()]
-        lines.append("")
-    REGISTRY.write_text("\n".join(lines))
+    entry = register(name, config, shipped)
+    pins = ", ".join(f"{file} {digest[:12]}" for file, digest in entry.sha256.items())
     print(f"{name}: {summary['evaluations']} evaluations, best {summary['best_energy_eV']:.4f} eV; "
-          f"sha256 {entries[name]['sha256'][:12]}")
-
+          f"sha256 {pins}")
 
 if __name__ == "__main__":
     if sys.argv[2:] == ["--card"]:

@@ -37,10 +37,17 @@ class ScoreNetConfig:
     radial_basis: int = 16
 
     def __post_init__(self):
-        if self.features < 1 or self.blocks < 1 or self.radial_basis < 1:
-            raise ValueError("the network needs features, blocks and radial_basis >= 1")
-        if self.cutoff <= 0 or self.free_cutoff <= 0:
-            raise ValueError("the cutoffs must be positive (Å)")
+        """Sizes are whole numbers from 1 to their bound, cutoffs finite lengths in (0, 20] Å:
+        a config.json read from anywhere cannot ask for a network that fills the memory."""
+        bounds = {"features": 1024, "blocks": 16, "radial_basis": 128, "cutoff": 20.0,
+                  "free_cutoff": 20.0}
+        for name, bound in bounds.items():
+            value, whole = getattr(self, name), isinstance(bound, int)
+            kinds = (int,) if whole else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value <= bound:
+                allowed = (f"a whole number from 1 to {bound}" if whole
+                           else f"a finite length above 0 and up to {bound} Å")
+                raise ValueError(f"network setting {name} = {value!r}: must be {allowed}")
 
     def to_dict(self) -> dict:
         return asdict(self)
