@@ -244,11 +244,8 @@ def pull(name: str = typer.Argument(..., help="a zoo name or a Hub repo id owner
          revision: Optional[str] = typer.Option(None, help="branch, tag or commit"),
          force: bool = typer.Option(False, "--force", help="download again what is cached")):
     """Download a model into the Hugging Face cache, verify it, and print its folder (stdout)."""
-    import logging
-
     from .zoo import pull as pull_model
 
-    logging.getLogger("ase_godiff.zoo").setLevel(logging.ERROR)  # the notes are printed below
     pulled = zoo_call(pull_model, name, revision, force=force)
     if pulled.note:
         stderr.print(f"[yellow]{escape(pulled.note)}[/yellow]", soft_wrap=True)

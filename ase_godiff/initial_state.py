@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import torch
 
@@ -12,6 +14,8 @@ from .state import SearchState
 from .zoo import resolve_model
 
 __all__ = ["DTYPE", "initial_state", "resolve_device"]
+
+log = logging.getLogger(__name__)
 
 DTYPE = torch.float32
 
@@ -30,6 +34,8 @@ def initial_state(*, n_free: int, seed: int, learning_rate: float, network: Scor
     source = None
     if model is not None:
         pulled = resolve_model(model)
+        if pulled.note:
+            log.warning(pulled.note)
         score_model, source = load_model(pulled.path), pulled.origin
     else:
         with torch.random.fork_rng():

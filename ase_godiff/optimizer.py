@@ -15,10 +15,10 @@ from functools import partial
 import numpy as np
 from ase import Atoms
 
-from . import model_io
 from .evaluate import Evaluation, distinct_lowest, evaluate, evaluate_many, relax
 from .initial_state import DTYPE, initial_state, resolve_device
 from .learner import Learner
+from .model_io import save_model, search_card
 from .nn.score import ScoreNetConfig
 from .observers import Call, StageReport
 from .run_files import RunFiles
@@ -160,14 +160,14 @@ class GODiffOptimizer:
                    benchmark: str = "") -> None:
         """Write the current model as a folder (config, safetensors weights, model card)."""
         s, state = self.settings, self.state
-        card = model_io.search_card(
+        card = search_card(
             name=name or str(folder).rstrip("/").split("/")[-1], description=description,
             atoms=self.space.atoms, free_indices=self.space.free_indices,
             energy_function=type(self.calc).__name__,
             temperatures=f"{s.kT_start} to {state.kT or s.kT_end or 'none yet'} ({s.schedule})",
             evaluations=state.nevaluations, benchmark=benchmark,
             best_energy=float(state.buffer.energies.min()) if len(state.buffer) else None)
-        model_io.save_model(state.model, folder, card)
+        save_model(state.model, folder, card)
 
     def close(self) -> None:
         self.files.close()

@@ -88,7 +88,7 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
     calculator = _section(data, "calculator") or {"name": "emt"}
     _calculator_spec(calculator)
     search = _known("search", {**_section(data, "search"), **(overrides or {})})
-    model = _typed(search, "search", "model", str, "a zoo name, a Hub repo or a folder")
+    model = _typed(search, "search", "model", str, "a zoo name, a Hub repo or a folder path (./dir)")
     try:
         seed = check_seed(search.get("seed", 0))
         settings = SearchSettings().with_overrides(

@@ -453,11 +453,11 @@ def test_warm_start_from_a_model_trained_on_another_system(tmp_path):
     assert "EMT" in card and "Pt" in card
     target = GODiffOptimizer(small_slab("Pt3", size=(4, 4, 2)), _emt(), settings=FAST,
                              model=str(tmp_path / "adatom"), seed=1)
-    assert target.model_trained and target.network_config == SMALL
-    for a, b in zip(target.model.state_dict().values(), source.model.state_dict().values()):
+    assert target.state.model_trained and target.network_config == SMALL
+    for a, b in zip(target.state.model.state_dict().values(), source.state.model.state_dict().values()):
         torch.testing.assert_close(a, b)
     target.step()  # stage 0 samples from the pretrained model, not the prior
-    assert len(target.buffer) > 0 and target.todict()["model"].endswith("(local)")
+    assert len(target.state.buffer) > 0 and target.todict()["model_origin"] == "local"
     with pytest.raises(ValueError, match="either network= .* or model="):
         GODiffOptimizer(small_slab("Pt"), _emt(), network=SMALL, model=str(tmp_path / "adatom"))
 
