@@ -17,6 +17,7 @@ def one_thread():
     torch.set_num_threads(previous)
 
 
+@pytest.mark.slow
 def test_task_a_finds_the_step_site_and_learns_to_sample_it(one_thread):
     task = TASKS["pt-step-adatom"]
     atoms, box = task.atoms_and_box()

@@ -54,6 +54,7 @@ def test_a_lost_worker_is_recorded_and_the_search_goes_on():
     assert len(opt.state.buffer) >= 1 and opt.state.nevaluations == len(opt.state.buffer) + len(opt.state.failures)
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_evaluates_a_search():
     distributed = pytest.importorskip("distributed")
     serial = _run()
