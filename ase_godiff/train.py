@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .diffusion.box import BoxGeometry
+from .diffusion.box import TorchBox
 from .diffusion.loss import weighted_dsm_loss
 from .diffusion.sde import VESDE
 from .nn.graph import TemplateEnvironment
@@ -37,7 +37,7 @@ def train_stage(
     *,
     sde: VESDE,
     env: TemplateEnvironment,
-    box: BoxGeometry,
+    box: TorchBox,
     numbers: torch.Tensor,
     steps: int,
     batch_size: int,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from ase_godiff.diffusion.box import BoxGeometry
+from ase_godiff.diffusion.box import TorchBox
 from ase_godiff.diffusion.loss import weighted_dsm_loss
 from ase_godiff.diffusion.sampler import reverse_diffusion
 from ase_godiff.diffusion.sde import VESDE
@@ -50,7 +50,7 @@ def test_sampler_recovers_a_gaussian_from_its_exact_score(schedule):
 
 def test_force_guidance_moves_along_forces_and_projection_keeps_the_box():
     sde = VESDE(0.01, 1.0, "linear")
-    box = BoxGeometry(np.zeros(3), np.eye(3) * 2.0, [False, False, False], torch.float64)
+    box = TorchBox(np.zeros(3), np.eye(3) * 2.0, [False, False, False], torch.float64)
     start = torch.full((5, 2, 3), 1.0, dtype=torch.float64)
 
     def run(guidance, push):
@@ -66,7 +66,7 @@ def test_force_guidance_moves_along_forces_and_projection_keeps_the_box():
 
 def test_box_reflects_walls_and_wraps_periodic_axes():
     vectors = np.array([[3.0, 0.0, 0.0], [1.5, 2.6, 0.0], [0.0, 0.0, 4.0]])
-    box = BoxGeometry(np.array([0.0, 0.0, 10.0]), vectors, [True, True, False], torch.float64)
+    box = TorchBox(np.array([0.0, 0.0, 10.0]), vectors, [True, True, False], torch.float64)
     x = torch.tensor([[[0.5, 0.5, 9.0], [4.0, 0.2, 15.0], [-0.5, -0.1, 12.0]]], dtype=torch.float64)
     y = box.confine(x)
     np.testing.assert_allclose(y[0, 0, 2], 11.0)  # 1 Å below the floor -> 1 Å above it

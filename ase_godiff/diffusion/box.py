@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["BoxGeometry"]
+__all__ = ["TorchBox"]
 
 
-class BoxGeometry:
-    """``corner + u @ vectors`` with ``u`` in [0, 1]^3; ``periodic[k]`` marks wrapped axes."""
+class TorchBox:
+    """The torch form of :class:`ase_godiff.space.Box` (``corner + u @ vectors``, ``u`` in [0, 1]^3);
+    ``periodic[k]`` marks the axes that wrap."""
 
     def __init__(self, corner, vectors, periodic, dtype: torch.dtype = torch.float32):
         self.corner = torch.as_tensor(corner, dtype=dtype)
@@ -21,7 +22,7 @@ class BoxGeometry:
         self.inverse = torch.linalg.inv(torch.as_tensor(vectors, dtype=torch.float64)).to(dtype)
         self.periodic = torch.as_tensor(periodic, dtype=torch.bool)
 
-    def to(self, device) -> "BoxGeometry":
+    def to(self, device) -> "TorchBox":
         """Move the tensors to ``device`` (in place); returns self."""
         for name in ("corner", "vectors", "inverse", "periodic"):
             setattr(self, name, getattr(self, name).to(device))

@@ -2,7 +2,7 @@
 
 The forward marginal is x_t = x_0 + sigma(t) z with z ~ N(0, I), so the score of the
 perturbation kernel is -z / sigma(t). The process runs inside the generation box
-(:class:`~ase_godiff.diffusion.box.BoxGeometry`: reflected at walls, wrapped along periodic
+(:class:`~ase_godiff.diffusion.box.TorchBox`: reflected at walls, wrapped along periodic
 axes); with sigma_max a few box widths its law at t = 1 is close to uniform in the box,
 which is the prior. The noise scales and schedule are SearchSettings' (one set of defaults).
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .box import BoxGeometry
+from .box import TorchBox
 
 __all__ = ["VESDE"]
 
@@ -57,7 +57,7 @@ class VESDE:
         z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
         return x0 + self.sigma(t) * z, z
 
-    def perturb_in_box(self, x0: torch.Tensor, t: torch.Tensor, box: BoxGeometry,
+    def perturb_in_box(self, x0: torch.Tensor, t: torch.Tensor, box: TorchBox,
                        generator: torch.Generator | None = None):
         """Draw x_t given x_0 (B, n, 3) at times ``t`` (B,) inside the box. Returns (x_t, target):
         the target is the nearest-image displacement x_t - x_0 over sigma(t), the z of the
