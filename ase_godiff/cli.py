@@ -136,6 +136,9 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
             search_with_progress(opt, max_seconds=max_time)
         except SearchStalledError as error:
             stalled = str(error)
+        except OSError as error:  # a full disk, a folder that went read-only
+            fail(f"cannot write the run folder ({error}); every call made so far is in it: "
+                 f"free the space and continue with --resume {folder}", 1)
         try:
             energy, best = opt.get_minimum()
         except RuntimeError as error:

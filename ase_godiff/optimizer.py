@@ -51,7 +51,8 @@ class GODiffOptimizer:
             (:class:`~ase_godiff.observers.DatabaseWriter`), written by this process only.
         device: where the score network runs: ``"cpu"``, ``"cuda"`` or ``"auto"``; random
             draws stay on the CPU generator, so a seed gives the same draws on any device.
-        executor: a ``concurrent.futures.Executor`` for parallel calls (Dask: ``client.get_executor()``).
+        executor: a ``concurrent.futures.Executor`` for parallel calls (Dask: ``client.get_executor()``);
+            ``call_timeout`` (s) then records a call that hangs as a failure.
         restart: a run folder, locked to this search: a checkpoint after every stage, every
             call in its ``search.db`` (unless ``database`` is given). The same search (atoms,
             box, network, model, settings, seed) continues from it exactly, reusing the calls
@@ -61,13 +62,15 @@ class GODiffOptimizer:
     def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
                  logfile=None, trajectory: str | None = None, database: str | None = None,
-                 model=None, restart=None, executor=None, device: str = "cpu", **overrides):
-        if calc is None:
-            raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt")
+                 model=None, restart=None, executor=None, call_timeout: float | None = None,
+                 device: str = "cpu", **overrides):
+        if calc is None or (call_timeout is not None and executor is None):
+            raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt"
+                             if calc is None else "call_timeout needs an executor= to run the calls on")
         requested = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, box=box, min_distance_ratio=requested.min_distance_ratio)
         self.settings = s = requested.for_free_atoms(self.space.n_free)
-        self.calc, self.executor, self.seed = calc, executor, check_seed(seed)
+        self.calc, self.executor, self.call_timeout, self.seed = calc, executor, call_timeout, check_seed(seed)
         self.model_source = None if model is None else str(model)
         self.device = resolve_device(device)
         self.state, self.model_origin = initial_state(
@@ -134,8 +137,7 @@ class GODiffOptimizer:
         return self.get_minimum()[1]
 
     @property
-    def finished(self) -> bool:
-        """Every stage has run, and the polish too."""
+    def finished(self) -> bool:  # every stage has run, and the polish too
         return self.state.stage >= self.settings.stages and self.state.polished
 
     def get_minimum(self) -> tuple[float, Atoms]:
@@ -189,7 +191,7 @@ class GODiffOptimizer:
         rejected = n_samples - len(candidates)
         sampled = time.perf_counter()
         structures = [self.space.to_atoms(x) for x in candidates]
-        evaluate_all = partial(evaluate_many, calc=self.calc, executor=self.executor)
+        evaluate_all = partial(evaluate_many, calc=self.calc, executor=self.executor, timeout=self.call_timeout)
         results = self.files.replay_or_evaluate(state.stage, structures, evaluate_all)
         energies = [result.energy for result in results if self._book(result)]
         evaluated = time.perf_counter()

@@ -146,3 +146,27 @@ def test_a_live_search_locks_its_folder_and_a_dead_ones_lock_is_taken_over(tmp_p
         assert json.loads((folder / "lock").read_text())["pid"] == os.getpid()
         opt.run(steps=1)
     assert not (folder / "lock").exists()
+
+
+def test_a_full_disk_stops_the_search_and_a_resume_finishes_it_exactly(tmp_path, monkeypatch):
+    from ase_godiff.observers import DatabaseWriter
+
+    straight = _optimizer()
+    straight.run()
+    write, calls = DatabaseWriter.__call__, []
+
+    def fills_up(self, call):
+        calls.append(call)
+        if len(calls) == FAST.samples_per_stage + 3:
+            raise OSError(28, "No space left on device")
+        write(self, call)
+
+    monkeypatch.setattr(DatabaseWriter, "__call__", fills_up)
+    with _optimizer(restart=tmp_path / "run") as first, pytest.raises(OSError, match="No space"):
+        first.run()
+    monkeypatch.setattr(DatabaseWriter, "__call__", write)  # space freed
+    with _optimizer(restart=tmp_path / "run") as resumed:
+        resumed.run()
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
+    rows = list(ase.db.connect(tmp_path / "run" / "search.db").select())
+    assert sorted(row.evaluation for row in rows) == list(range(1, straight.state.nevaluations + 1))

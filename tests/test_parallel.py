@@ -63,3 +63,38 @@ def test_dask_local_cluster_evaluates_a_search():
         with distributed.Client(cluster) as client:
             parallel = _run(executor=client.get_executor())
     np.testing.assert_allclose(parallel.state.buffer.energies, serial.state.buffer.energies, rtol=0, atol=1e-10)
+
+
+def test_a_hanging_call_times_out_as_a_failure_and_the_search_goes_on():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    release, lock = threading.Event(), threading.Lock()
+
+    class HangsOnce(EMT):
+        calls = 0
+
+        def calculate(self, *args, **kwargs):
+            with lock:
+                HangsOnce.calls += 1
+                call = HangsOnce.calls
+            if call == 3:
+                release.wait(30)  # a stuck SCF; released when the test ends
+            with lock:  # EMT keeps state: one call at a time
+                super().calculate(*args, **kwargs)
+
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            opt = GODiffOptimizer(small_slab("Pt2"), HangsOnce(), settings=FAST, network=NET,
+                                  executor=pool, call_timeout=2.0)
+            opt.run()
+        finally:
+            release.set()
+    timed_out = [f for f in opt.state.failures if "call_timeout" in f["error"]]
+    assert len(timed_out) == 1 and opt.state.stage == FAST.stages
+    assert opt.state.nevaluations == len(opt.state.buffer) + len(opt.state.failures)
+
+
+def test_call_timeout_without_an_executor_is_a_clear_error():
+    with pytest.raises(ValueError, match="call_timeout needs an executor"):
+        GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, network=NET, call_timeout=1.0)

@@ -32,7 +32,7 @@ def evaluate(atoms: Atoms, calc) -> Evaluation:
 
 
 def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None = None,
-                  batch_size: int = BATCH_SIZE) -> Iterator[Evaluation]:
+                  batch_size: int = BATCH_SIZE, timeout: float | None = None) -> Iterator[Evaluation]:
     """Evaluate structures, yielding each result in input order as soon as it exists.
 
     A calculator with a batched path (a MACE model, anything with ``evaluate_batch``;
@@ -40,12 +40,14 @@ def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None =
     chunk whose batched call fails is evaluated one by one. With an ``executor`` (any
     ``concurrent.futures.Executor``: a process pool, Dask's ``client.get_executor()``),
     each structure is one task running :func:`evaluate` on a worker; a task that dies (a
-    lost worker, a broken pool) is recorded as a failure.
+    lost worker, a broken pool), or gives no result within ``timeout`` seconds of the
+    previous one, is recorded as a failure (a hung worker stays busy: the executor cannot
+    stop it).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     if executor is not None:
-        yield from _on_executor(structures, calc, executor)
+        yield from _on_executor(structures, calc, executor, timeout)
         return
     batched = batched_potential_for(calc)
     if batched is None:
@@ -64,10 +66,14 @@ def evaluate_many(structures: Sequence[Atoms], calc, executor: Executor | None =
         yield from results
 
 
-def _on_executor(structures: Sequence[Atoms], calc, executor: Executor) -> Iterator[Evaluation]:
+def _on_executor(structures: Sequence[Atoms], calc, executor: Executor,
+                 timeout: float | None) -> Iterator[Evaluation]:
     futures = [executor.submit(evaluate, atoms, calc) for atoms in structures]
     for atoms, future in zip(structures, futures):
         try:
-            yield future.result()
+            yield future.result(timeout=timeout)
+        except TimeoutError:
+            future.cancel()
+            yield failed(atoms, f"no result within {timeout} s (call_timeout)")
         except Exception as error:  # the worker, not the calculator, failed
             yield failed(atoms, f"evaluation task failed: {type(error).__name__}: {error}")
