@@ -1,4 +1,4 @@
-"""Benchmark GO-Diff and the baselines on the tasks of ase_godiff.tasks, with TASKS.md's counting.
+"""Benchmark GO-Diff and the baselines on the tasks of benchmarks/tasks.py, with TASKS.md's counting.
 
     python benchmarks/run.py --task pt111-heptamer --method godiff --seeds 0-7 --workers 2 \
         --out benchmarks/results/b_godiff.json [--set samples_per_stage=64 ...]

@@ -44,6 +44,18 @@ def test_argon_success_rejects_the_other_minima():
         assert success == (energy < ARGON.reference_energy + 0.001), energy
 
 
-def test_argon_runs_in_the_default_cluster_box():
+def test_the_default_cluster_box_holds_the_argon_minimum():
+    """The Ar7 task runs in the default box: it must be able to hold the pentagonal bipyramid."""
+    from ase_godiff import SearchSpace
+
     atoms, box = ARGON.atoms_and_box()
-    assert box is None and not atoms.pbc.any() and len(atoms) == 7
+    assert box is None
+    bond = 2 ** (1 / 6) * ARGON_SIGMA  # Å, the pair minimum
+    ring = bond / (2 * np.sin(np.pi / 5))  # radius of the pentagon of side ``bond``
+    height = np.sqrt(bond**2 - ring**2)  # each apex above the ring's plane
+    angles = 2 * np.pi * np.arange(5) / 5
+    bipyramid = np.r_[np.c_[ring * np.cos(angles), ring * np.sin(angles), np.zeros(5)],
+                      [[0, 0, height], [0, 0, -height]]]
+    diameter = np.linalg.norm(bipyramid[:, None] - bipyramid[None], axis=-1).max()
+    side = np.linalg.norm(SearchSpace(atoms).box.vectors, axis=1).min()
+    assert diameter < side  # it fits in any orientation
