@@ -7,6 +7,7 @@ no pyplot, no backend switch, nothing that outlives the call.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,7 +79,11 @@ def read_run(folder) -> RunRecord:
     if not path.is_file():
         raise ValueError(f"{folder} has no search.db: give the folder of a godiff run")
     first, written = {}, 0
-    for row in ase.db.connect(str(path)).select(sort="id"):
+    try:
+        rows = list(ase.db.connect(str(path)).select(sort="id"))
+    except sqlite3.DatabaseError as error:
+        raise ValueError(f"{path} is not a readable ASE database ({error})") from None
+    for row in rows:
         if row.get("status") != DISCARDED:
             written += 1
             first.setdefault(row.evaluation, row)

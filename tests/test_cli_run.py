@@ -57,3 +57,12 @@ def test_a_damaged_run_json_is_one_line(tmp_path, content):
 def test_an_out_that_is_a_file_is_one_line(tmp_path):
     (tmp_path / "taken").write_text("")
     _one_line_exit_2(_run(_recipe(tmp_path), "--out", tmp_path / "taken"), "taken")
+
+
+def test_a_corrupt_search_db_is_one_line_for_resume_and_analyze(tmp_path):
+    recipe = _recipe(tmp_path)
+    assert _run(recipe, "--out", tmp_path / "out", "--json").exit_code == 0
+    (tmp_path / "out" / "search.db").write_bytes(b"not a database at all" * 10)
+    _one_line_exit_2(_run("--resume", tmp_path / "out"), "search.db is damaged")
+    analyzed = CliRunner().invoke(app, ["analyze", str(tmp_path / "out")])
+    _one_line_exit_2(analyzed, "search.db is not a readable ASE database")
