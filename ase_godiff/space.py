@@ -19,9 +19,11 @@ from ase.geometry import get_distances
 
 from .elements import check_elements
 
-__all__ = ["Box", "SearchSpace", "slab_box"]
+__all__ = ["Box", "SearchSpace", "slab_box", "surface_box"]
 
 SLAB_BOX_Z = (1.0, 6.0)  # Å above the template's highest atom (the paper's box)
+REGION_BELOW, REGION_ABOVE = 1.0, 6.0  # Å: the default region, from the lowest exposed atom to the highest
+COVERED = 0.75  # an atom is covered when one 0.5 Å higher is laterally closer than this x 2 covalent radii
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,30 @@ def slab_box(atoms: Atoms, z_range: tuple[float, float] = SLAB_BOX_Z) -> Box:
     top = atoms.positions[fixed if len(fixed) else slice(None), 2].max()
     corner = np.array([0.0, 0.0, top + z_range[0]])
     return Box(corner, np.array([cell[0], cell[1], [0.0, 0.0, z_range[1] - z_range[0]]]))
+
+
+def surface_box(atoms: Atoms, template=None) -> Box:
+    """The whole cell in x and y, from 1 Å above the lowest exposed template atom to 6 Å
+    above the highest (Å): every hollow, step foot and kink lies inside.
+
+    An atom is exposed when no atom sits more than 0.5 Å above it closer, in the plane
+    (minimum image), than 1.5 times its covalent radius: on a flat fcc(111) slab the
+    second layer lies under the top layer's hollows (1.6 Å away for Pt) and is covered,
+    so the region equals :func:`slab_box`'s default there; on a stepped surface the lower
+    terrace is exposed and the region reaches down to it. ``template``: the indices of
+    the surface (default: the atoms fixed by FixAtoms, or all).
+    """
+    template = _fixed_indices(atoms) if template is None else np.asarray(template)
+    positions = atoms.positions[template if len(template) else slice(None)]
+    radii = covalent_radii[atoms.numbers[template if len(template) else slice(None)]]
+    flat = positions.copy()
+    flat[:, 2] = 0.0
+    _, lateral = get_distances(flat, cell=atoms.cell, pbc=[*atoms.pbc[:2], False])
+    above = positions[None, :, 2] > positions[:, None, 2] + 0.5
+    covered = np.any(above & (lateral < 2 * COVERED * radii[:, None]), axis=1)
+    lowest, highest = positions[~covered, 2].min(), positions[:, 2].max()
+    box = slab_box(atoms, (lowest - highest + REGION_BELOW, REGION_ABOVE))
+    return box
 
 
 class SearchSpace:
@@ -164,7 +190,7 @@ class SearchSpace:
     # ------------------------------------------------------------------ defaults
     def _default_box(self) -> Box:
         if self.pbc[0] and self.pbc[1] and not self.pbc[2]:
-            return slab_box(self.atoms)
+            return surface_box(self.atoms, self.template_indices)
         if not self.pbc.any():
             radii = covalent_radii[self.free_numbers]
             side = max(4.0, 2.0 * radii.mean() * 2.0 * len(radii) ** (1.0 / 3.0))

@@ -101,6 +101,9 @@ TASKS = {
     "pt-step-adatom": Task(
         "pt-step-adatom", "Task A: Pt adatom on stepped Pt(1 2 2), EMT", step_adatom_atoms,
         is_step_adatom_minimum, 5.5058, (0.0, 4.0)),
+    "pt-step-adatom-default-region": Task(
+        "pt-step-adatom-default-region", "Task A in the default region (no box given)",
+        step_adatom_atoms, is_step_adatom_minimum, 5.5058, None),
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
         is_centred_hexagon, 24.9874, (1.0, 6.0)),
