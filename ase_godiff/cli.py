@@ -120,8 +120,8 @@ def run(config: Optional[Path] = typer.Argument(None, help="a TOML search defini
             fail(f"{folder} already holds a run: continue it with --resume {folder}, or give another --out")
         files = {"logfile": str(folder / "search.log"), "restart": str(folder)}
     try:
-        opt = GODiffOptimizer(cfg.atoms, calc, settings=cfg.settings, box=cfg.box, seed=seed,
-                              model=cfg.model, **files)
+        opt = GODiffOptimizer(cfg.atoms, calc, place=cfg.place, settings=cfg.settings, box=cfg.box,
+                              seed=seed, model=cfg.model, **files)
         if folder is not None:
             (folder / RUN_FILE).write_text(json.dumps(
                 {"config": str(config.resolve()), "set": set_, "seed": seed}, indent=1))

@@ -37,7 +37,8 @@ class GODiffOptimizer:
     """Global optimisation of the free atoms of ``atoms`` by GO-Diff (arXiv 2510.13448).
 
     Args:
-        atoms: template atoms fixed by ``FixAtoms`` plus the free atoms to place.
+        atoms: the template plus the atoms to place; ``place``: their indices or a mask
+            (default: the atoms not fixed by ``FixAtoms``; see :class:`SearchSpace`).
         calc: any ASE calculator; one call per evaluated structure.
         settings: a :class:`SearchSettings`; keyword ``overrides`` change fields (``stages=10``).
         network: the score network's architecture (for a new model).
@@ -59,7 +60,7 @@ class GODiffOptimizer:
             made; another search is refused with the differences named.
     """
 
-    def __init__(self, atoms: Atoms, calc, *, settings: SearchSettings | None = None,
+    def __init__(self, atoms: Atoms, calc, *, place=None, settings: SearchSettings | None = None,
                  network: ScoreNetConfig | None = None, box: Box | None = None, seed: int = 0,
                  logfile=None, trajectory: str | None = None, database: str | None = None,
                  model=None, restart=None, executor=None, call_timeout: float | None = None,
@@ -68,7 +69,7 @@ class GODiffOptimizer:
             raise ValueError("no calculator: pass an ASE calculator, e.g. EMT() from ase.calculators.emt"
                              if calc is None else "call_timeout needs an executor= to run the calls on")
         requested = (settings or SearchSettings()).with_overrides(**overrides)
-        self.space = SearchSpace(atoms, box=box, min_distance_ratio=requested.min_distance_ratio)
+        self.space = SearchSpace(atoms, place=place, box=box, min_distance_ratio=requested.min_distance_ratio)
         self.settings = s = requested.for_free_atoms(self.space.n_free)
         self.calc, self.executor, self.call_timeout, self.seed = calc, executor, call_timeout, check_seed(seed)
         self.model_source = None if model is None else str(model)
@@ -214,8 +215,7 @@ class GODiffOptimizer:
                        evaluated=len(energies))
 
     def polish(self, max_evaluations: int | None = None) -> None:
-        """Relax the ``relax_top`` best distinct structures with BFGS; every call is recorded,
-        and ``max_evaluations`` is never passed."""
+        """BFGS on the ``relax_top`` best distinct structures; every call booked, the budget kept."""
         s, state = self.settings, self.state
         for index in distinct_lowest(state.buffer.energies, s.relax_top):
             left = None if max_evaluations is None else max_evaluations - state.nevaluations

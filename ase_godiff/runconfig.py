@@ -3,9 +3,11 @@
 ```toml
 [system]
 example = "pt111-heptamer"    # a named example system (the paper's box), or:
-# template = "slab.traj"      # any file ase.io.read reads; FixAtoms atoms are the template
-                              # (paths are relative to this file)
-# free = "Pt7"                # the atoms to place
+# template = "slab.traj"      # any file ase.io.read reads (paths are relative to this
+                              # file); all of it is the template: atoms its FixAtoms leaves
+                              # free stay relaxable (the polish relaxes them); a file
+                              # without FixAtoms is fixed whole
+# free = "Pt7"                # the atoms to place, and only they
 # box_z = [1.0, 6.0]          # slab box above the template's top atom (Å); with example:
                               # replaces the example's box
 
@@ -62,6 +64,7 @@ CALCULATORS = "'emt', 'mace-mp', 'chgnet' or 'module:callable'"
 class RunConfig:
     atoms: Atoms
     box: Box | None
+    place: list[int] | None
     calculator: dict
     settings: SearchSettings
     seed: int = 0
@@ -96,8 +99,8 @@ def load_run_config(path, overrides: dict | None = None) -> RunConfig:
     except ValueError as error:
         raise ValueError(f"[search] {error}") from None
     folder = _typed(output, "output", "folder", str, "a folder path (relative to this file)")
-    atoms, box = _system(system, path.parent)
-    return RunConfig(atoms, box, calculator, settings, seed, model,
+    atoms, box, place = _system(system, path.parent)
+    return RunConfig(atoms, box, place, calculator, settings, seed, model,
                      None if folder is None else path.parent / folder,
                      _typed(output, "output", "model_name", str, "a name for the model card"),
                      _typed(output, "output", "description", str, "a string") or "", data)
@@ -124,7 +127,9 @@ def _typed(table: dict, section: str, key: str, kind: type, allowed: str):
     return value
 
 
-def _system(system: dict, base: Path) -> tuple[Atoms, Box | None]:
+def _system(system: dict, base: Path) -> tuple[Atoms, Box | None, list[int] | None]:
+    """The atoms, the box (None: the default region) and the indices to place (None: the
+    atoms FixAtoms leaves free)."""
     from .examples import EXAMPLES
 
     box_z = _box_z(system.get("box_z"))
@@ -135,14 +140,17 @@ def _system(system: dict, base: Path) -> tuple[Atoms, Box | None]:
         if "template" in system or "free" in system:
             raise ValueError("[system] takes either example = NAME, or template = FILE and free = FORMULA")
         atoms, box_z = EXAMPLES[example].build(), box_z or EXAMPLES[example].box_z
+        place = None
     elif "template" in system and "free" in system:
-        template = _typed(system, "system", "template", str, "a file path (relative to this file)")
-        atoms = _template(template, base) + _free(
-            _typed(system, "system", "free", str, "a chemical formula such as 'Pt7'"))
+        template = _template(_typed(system, "system", "template", str,
+                                    "a file path (relative to this file)"), base)
+        atoms = template + _free(_typed(system, "system", "free", str, "a chemical formula such as 'Pt7'"))
+        place = list(range(len(template), len(atoms)))
     else:
         raise ValueError("[system] needs either example = NAME, or template = FILE and free = FORMULA")
     try:
-        return atoms, None if box_z is None else slab_box(atoms, box_z)
+        template_indices = None if place is None else list(range(place[0]))
+        return atoms, None if box_z is None else slab_box(atoms, box_z, template_indices), place
     except ValueError as error:
         raise ValueError(f"[system] box_z = {list(box_z)}: {error}") from None
 

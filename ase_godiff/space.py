@@ -66,10 +66,12 @@ class Box:
         return self.corner + fractional @ self.vectors
 
 
-def slab_box(atoms: Atoms, z_range: tuple[float, float] = SLAB_BOX_Z) -> Box:
-    """The whole cell in x, y and z in [z_max + z_range[0], z_max + z_range[1]] Å.
+def slab_box(atoms: Atoms, z_range: tuple[float, float] = SLAB_BOX_Z, template=None) -> Box:
+    """The whole cell in x, y and z in [z_max + z_range[0], z_max + z_range[1]] Å (the
+    paper's box is (1, 6) on Pt(111), (0, 4) on the step).
 
-    z_max is the highest fixed atom (the highest atom when none is fixed).
+    z_max is the highest atom of ``template`` (indices; default: the atoms fixed by
+    FixAtoms, or all when none is fixed).
     """
     cell = np.asarray(atoms.cell.array, dtype=float)
     if abs(np.dot(cell[0], cell[2])) > 1e-6 or abs(np.dot(cell[1], cell[2])) > 1e-6:
@@ -78,8 +80,8 @@ def slab_box(atoms: Atoms, z_range: tuple[float, float] = SLAB_BOX_Z) -> Box:
         )
     if z_range[1] <= z_range[0]:
         raise ValueError(f"the generation box is empty: z range {z_range} must increase (Å)")
-    fixed = _fixed_indices(atoms)
-    top = atoms.positions[fixed if len(fixed) else slice(None), 2].max()
+    template = _fixed_indices(atoms) if template is None else np.asarray(template)
+    top = atoms.positions[template if len(template) else slice(None), 2].max()
     corner = np.array([0.0, 0.0, top + z_range[0]])
     return Box(corner, np.array([cell[0], cell[1], [0.0, 0.0, z_range[1] - z_range[0]]]))
 
@@ -104,25 +106,31 @@ def surface_box(atoms: Atoms, template=None) -> Box:
     above = positions[None, :, 2] > positions[:, None, 2] + 0.5
     covered = np.any(above & (lateral < 2 * COVERED * radii[:, None]), axis=1)
     lowest, highest = positions[~covered, 2].min(), positions[:, 2].max()
-    box = slab_box(atoms, (lowest - highest + REGION_BELOW, REGION_ABOVE))
-    return box
+    return slab_box(atoms, (lowest - highest + REGION_BELOW, REGION_ABOVE), template)
 
 
 class SearchSpace:
     """The template, the free atoms and the box; minimum-image geometry of the cell.
 
     Args:
-        atoms: template atoms fixed by ``FixAtoms`` plus the free atoms to place.
-        box: where free atoms are generated; default: the whole cell in x, y and
-            z in [z_max + 1, z_max + 6] Å above a slab, a cube sized from the covalent
-            radii around the cell centre for a cluster.
+        atoms: the template plus the atoms to place (their positions are ignored).
+        place: indices or a boolean mask of the atoms to place; every other atom is the
+            template, fixed or relaxable (it stays where it is while structures are made
+            and evaluated; the polish relaxes it under the constraints given). Default:
+            the atoms not fixed by ``FixAtoms``; a search whose unfixed atoms are evidently
+            part of the slab (bonded to fixed atoms) is refused, naming ``place=``.
+        box: where free atoms are generated; default: above a slab, the whole cell from
+            1 Å above the lowest exposed template atom to 6 Å above the highest
+            (:func:`surface_box`); a cube sized from the covalent radii around the cell
+            centre for a cluster.
         min_distance_ratio: structures with two atoms closer than this fraction of the
             sum of their covalent radii are rejected before evaluation.
     """
 
-    def __init__(self, atoms: Atoms, *, box: Box | None = None, min_distance_ratio: float = 0.5):
-        fixed = _fixed_indices(atoms)
-        free = np.setdiff1d(np.arange(len(atoms)), fixed)
+    def __init__(self, atoms: Atoms, *, place=None, box: Box | None = None,
+                 min_distance_ratio: float = 0.5):
+        free = _fixed_rule(atoms) if place is None else _placed(place, len(atoms))
+        fixed = np.setdiff1d(np.arange(len(atoms)), free)
         if len(free) == 0:
             raise ValueError(
                 "all atoms are fixed: add the atoms to place (e.g. atoms += Atoms('Pt7')) "
@@ -223,3 +231,63 @@ def _fixed_indices(atoms: Atoms) -> np.ndarray:
         if isinstance(constraint, FixAtoms):
             fixed.update(int(i) for i in constraint.get_indices())
     return np.array(sorted(fixed), dtype=int)
+
+
+def _placed(place, n_atoms: int) -> np.ndarray:
+    """The indices ``place`` names (indices or a boolean mask), checked."""
+    array = np.asarray(list(place) if isinstance(place, range) else place)
+    if array.size == 0:
+        raise ValueError("place= selects no atom: give the indices of the atoms to place")
+    if array.dtype == bool:
+        if array.shape != (n_atoms,):
+            raise ValueError(f"place= as a mask needs one bool per atom ({n_atoms}), got {array.size}")
+        array = np.flatnonzero(array)
+    elif array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"place= takes atom indices (ints) or a boolean mask, got {place!r}")
+    if len(array) == 0:
+        raise ValueError("place= selects no atom: give the indices of the atoms to place")
+    if array.min() < -n_atoms or array.max() >= n_atoms:
+        raise ValueError(f"place= index out of range for {n_atoms} atoms: {array.tolist()}")
+    if len(set((array % n_atoms).tolist())) != len(array):
+        raise ValueError(f"place= names an atom twice: {sorted(array.tolist())}")
+    return np.sort(array % n_atoms)
+
+
+def _fixed_rule(atoms: Atoms) -> np.ndarray:
+    """The atoms not fixed by FixAtoms; a ValueError naming place= when some of them are
+    evidently part of the slab: whole layers of them (as many atoms within 0.5 Å in z as
+    the fullest layer of fixed atoms) bonded, directly or through each other, to the fixed
+    atoms (closer than 1.2 x the covalent radii). Adatoms given at real positions are not
+    refused; an atom on top of another (closer than half a bond) is a placeholder: the
+    atoms to place are usually added in a heap, e.g. ``atoms + Atoms('Au2')``."""
+    fixed = _fixed_indices(atoms)
+    free = np.setdiff1d(np.arange(len(atoms)), fixed)
+    if len(fixed) == 0 or len(free) == 0:
+        return free
+    _, dist = get_distances(atoms.positions, cell=atoms.cell, pbc=atoms.pbc)
+    radii = covalent_radii[atoms.numbers]
+    bond = radii[:, None] + radii[None, :]
+    overlap = dist < 0.5 * bond
+    np.fill_diagonal(overlap, False)
+    placeholder = overlap.any(axis=1)
+    bonded = (dist < 1.2 * bond) & ~overlap & ~placeholder[:, None]
+    slab = np.zeros(len(atoms), dtype=bool)
+    slab[fixed] = True
+    while True:  # grow the slab through bonds
+        grown = slab | bonded[:, slab].any(axis=1)
+        if (grown == slab).all():
+            break
+        slab = grown
+    z = atoms.positions[:, 2]
+    layer = max(np.sum(np.abs(z[fixed] - height) < 0.5) for height in z[fixed])
+    bonded_free = free[slab[free]]
+    in_slab = [int(i) for i in bonded_free if np.sum(np.abs(z[bonded_free] - z[i]) < 0.5) >= max(layer, 2)]
+    if not in_slab:
+        return free
+    others = [int(i) for i in free if i not in in_slab]
+    hint = (f"place=[i for i, a in enumerate(atoms) if a.symbol == '{atoms[others[0]].symbol}'] or "
+            if others else "")
+    raise ValueError(
+        f"{len(in_slab)} atoms not fixed by FixAtoms form whole layers of the slab (e.g. index "
+        f"{in_slab[0]}): a relaxable slab? Say which atoms to place with place=, e.g. {hint}"
+        f"place=range({len(atoms) - max(len(others), 1)}, {len(atoms)}) if they were added last")
