@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
+from ase.build import fcc211
 from ase.calculators.emt import EMT
+from ase.constraints import FixAtoms
 from ase.calculators.lj import LennardJones
 from ase.geometry import get_distances
 
@@ -67,16 +69,34 @@ def template_translations(atoms: Atoms, free_indices, tolerance: float = 1e-3) -
     return np.array(keep)
 
 
-def is_step_adatom_minimum(atoms: Atoms, free_indices) -> bool:
-    """Task A's success test: the adatom lies within 0.3 Å of the GM site (minimum image in x, y).
+def adatom_at(site: np.ndarray):
+    """A success test: the adatom lies within 0.3 Å of ``site`` (Å) or one of its images under
+    the template's own translations (minimum image in x, y)."""
+    def success(atoms: Atoms, free_indices) -> bool:
+        position = atoms.positions[np.asarray(free_indices)[0]]
+        sites = site + template_translations(atoms, free_indices)
+        _, dist = get_distances(position, sites, cell=atoms.cell, pbc=atoms.pbc)
+        return bool(dist.min() < STEP_SITE_TOLERANCE)
+    return success
 
-    The (1 2 2) template repeats itself at half its second cell vector, so the GM site has
-    an equivalent image there (same EMT energy); both count.
-    """
-    position = atoms.positions[np.asarray(free_indices)[0]]
-    sites = STEP_ADATOM_SITE + template_translations(atoms, free_indices)
-    _, dist = get_distances(position, sites, cell=atoms.cell, pbc=atoms.pbc)
-    return bool(dist.min() < STEP_SITE_TOLERANCE)
+
+# Task A's success test. The (1 2 2) template repeats itself at half its second cell vector,
+# so the GM site has an equivalent image there (same EMT energy); both count.
+is_step_adatom_minimum = adatom_at(STEP_ADATOM_SITE)
+
+# A Pt adatom on stepped Pt(211), fcc211("Pt", (3, 2, 3), vacuum=8) fixed: the EMT global
+# minimum found by relaxing (BFGS, fmax 0.01) an adatom dropped 2.5 Å above the top on a
+# 12 x 8 grid of the cell: 4.6324 eV at this site, 0.60 Å above the highest template atom.
+PT211_ADATOM_SITE = np.array([6.6646, 0.0, 7.0011])
+
+
+def pt211_adatom_atoms() -> Atoms:
+    """``fcc211('Pt', (3, 2, 3), vacuum=8)`` fixed, plus one Pt to place."""
+    slab = fcc211("Pt", size=(3, 2, 3), vacuum=8.0)
+    slab.positions[:, 2] -= slab.positions[:, 2].min()
+    slab.pbc = (True, True, False)
+    slab.set_constraint(FixAtoms(indices=range(len(slab))))
+    return slab + Atoms("Pt")
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,9 @@ TASKS = {
     "pt-step-adatom-default-region": Task(
         "pt-step-adatom-default-region", "Task A in the default region (no box given)",
         step_adatom_atoms, is_step_adatom_minimum, 5.5058, None),
+    "pt211-adatom": Task(
+        "pt211-adatom", "Pt adatom on stepped Pt(211), EMT, the default region",
+        pt211_adatom_atoms, adatom_at(PT211_ADATOM_SITE), 4.6324, None),
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
         is_centred_hexagon, 24.9874, (1.0, 6.0)),

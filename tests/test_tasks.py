@@ -59,3 +59,18 @@ def test_the_default_cluster_box_holds_the_argon_minimum():
     diameter = np.linalg.norm(bipyramid[:, None] - bipyramid[None], axis=-1).max()
     side = np.linalg.norm(SearchSpace(atoms).box.vectors, axis=1).min()
     assert diameter < side  # it fits in any orientation
+
+
+def test_the_pt211_success_test_accepts_the_minimum_and_its_images_and_rejects_other_sites():
+    task = TASKS["pt211-adatom"]
+    atoms, box = task.atoms_and_box()
+    assert box is None  # run in the default region
+    from ase.calculators.emt import EMT
+
+    for y in (0.0, 2.7719):  # the template repeats every 2.77 Å along y
+        atoms.positions[-1] = [6.6646, y, 7.0011]
+        assert task.success(atoms, [len(atoms) - 1])
+        atoms.calc = EMT()
+        assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=1e-3)
+    atoms.positions[-1] = [6.6646 - 1.5, 0.0, 7.0011]
+    assert not task.success(atoms, [len(atoms) - 1])
