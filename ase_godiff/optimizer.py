@@ -37,8 +37,8 @@ class GODiffOptimizer:
     """Global optimisation of the free atoms of ``atoms`` by GO-Diff (arXiv 2510.13448).
 
     Args:
-        atoms: the template plus the atoms to place; ``place``: their indices or a mask
-            (default: the atoms not fixed by ``FixAtoms``; see :class:`SearchSpace`).
+        atoms: the template (fixed or relaxable) plus the atoms to place; ``place``: their
+            indices, a range or a mask (default: those ``FixAtoms`` leaves free; :class:`SearchSpace`).
         calc: any ASE calculator; one call per evaluated structure.
         settings: a :class:`SearchSettings`; keyword ``overrides`` change fields (``stages=10``).
         network: the score network's architecture (for a new model).

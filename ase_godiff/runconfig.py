@@ -4,10 +4,14 @@
 [system]
 example = "pt111-heptamer"    # a named example system (the paper's box), or:
 # template = "slab.traj"      # any file ase.io.read reads (paths are relative to this
-                              # file); all of it is the template: atoms its FixAtoms leaves
-                              # free stay relaxable (the polish relaxes them); a file
-                              # without FixAtoms is fixed whole
-# free = "Pt7"                # the atoms to place, and only they
+                              # file); atoms its FixAtoms leaves free and that are not
+                              # placed stay relaxable (the polish relaxes them); without
+                              # FixAtoms the atoms not placed are fixed
+# free = "Pt7"                # atoms added to the template, placed (and only they), or:
+# place = [27, 28]            # the template file's atoms to place: indices, or a formula
+                              # "Au2" (every Au atom, and there must be 2). With neither,
+                              # the atoms its FixAtoms leaves free are placed (an unfixed
+                              # slab is refused)
 # box_z = [1.0, 6.0]          # slab box above the template's top atom (Å); with example:
                               # replaces the example's box
 
@@ -45,14 +49,15 @@ from pathlib import Path
 from ase import Atoms
 from ase.calculators.calculator import BaseCalculator
 from ase.constraints import FixAtoms
+from ase.formula import Formula
 
 from .settings import SearchSettings, check_seed
-from .space import Box, slab_box
+from .space import Box, atoms_to_place, slab_box, split_unfixed
 
 __all__ = ["RunConfig", "load_run_config", "make_calculator"]
 
 KEYS = {
-    "system": {"example", "template", "free", "box_z"},
+    "system": {"example", "template", "free", "place", "box_z"},
     "calculator": {"name", "options"},
     "search": {f.name for f in fields(SearchSettings)} | {"seed", "model"},
     "output": {"folder", "model_name", "description"},
@@ -129,7 +134,7 @@ def _typed(table: dict, section: str, key: str, kind: type, allowed: str):
 
 def _system(system: dict, base: Path) -> tuple[Atoms, Box | None, list[int] | None]:
     """The atoms, the box (None: the default region) and the indices to place (None: the
-    atoms FixAtoms leaves free)."""
+    example's own rule)."""
     from .examples import EXAMPLES
 
     box_z = _box_z(system.get("box_z"))
@@ -137,22 +142,73 @@ def _system(system: dict, base: Path) -> tuple[Atoms, Box | None, list[int] | No
     if example is not None:
         if example not in EXAMPLES:
             raise ValueError(f"[system] unknown example {example!r}: choose one of {sorted(EXAMPLES)}")
-        if "template" in system or "free" in system:
-            raise ValueError("[system] takes either example = NAME, or template = FILE and free = FORMULA")
-        atoms, box_z = EXAMPLES[example].build(), box_z or EXAMPLES[example].box_z
-        place = None
-    elif "template" in system and "free" in system:
-        template = _template(_typed(system, "system", "template", str,
-                                    "a file path (relative to this file)"), base)
-        atoms = template + _free(_typed(system, "system", "free", str, "a chemical formula such as 'Pt7'"))
-        place = list(range(len(template), len(atoms)))
+        if system.keys() & {"template", "free", "place"}:
+            raise ValueError("[system] takes either example = NAME, or template = FILE with "
+                             "free = FORMULA or place = [indices]")
+        atoms, box_z, place = EXAMPLES[example].build(), box_z or EXAMPLES[example].box_z, None
+    elif "template" in system:
+        name = _typed(system, "system", "template", str, "a file path (relative to this file)")
+        atoms, place = _template_and_place(_template(name, base), system, name)
     else:
-        raise ValueError("[system] needs either example = NAME, or template = FILE and free = FORMULA")
+        raise ValueError("[system] needs either example = NAME, or template = FILE (with free = "
+                         "FORMULA or place = [indices])")
     try:
-        template_indices = None if place is None else list(range(place[0]))
-        return atoms, None if box_z is None else slab_box(atoms, box_z, template_indices), place
+        template = None if place is None else [i for i in range(len(atoms)) if i not in place]
+        return atoms, None if box_z is None else slab_box(atoms, box_z, template), place
     except ValueError as error:
         raise ValueError(f"[system] box_z = {list(box_z)}: {error}") from None
+
+
+def _template_and_place(template: Atoms, system: dict, name: str) -> tuple[Atoms, list[int]]:
+    """The atoms and the indices to place: ``free`` appended, ``place`` among the file's
+    atoms, or the atoms its FixAtoms leaves free; a file without FixAtoms has the atoms not
+    placed fixed."""
+    if "free" in system and "place" in system:
+        raise ValueError("[system] takes free = FORMULA (atoms added to the template) or place = "
+                         "[indices] (the template's atoms to place), not both")
+    fixes = any(isinstance(c, FixAtoms) for c in template.constraints)
+    if "free" in system:
+        free = _free(_typed(system, "system", "free", str, "a chemical formula such as 'Pt7'"))
+        place, atoms = list(range(len(template), len(template) + len(free))), template + free
+    elif "place" in system:
+        atoms, place = template, _place(system["place"], template)
+    else:
+        atoms, (slab, rest) = template, split_unfixed(template)
+        if not fixes or not len(rest):
+            cause = "FixAtoms fixes every atom" if fixes else "no FixAtoms"
+            raise ValueError(f"[system] template = {name!r}: {cause}: say what to place with free = "
+                             "FORMULA (atoms to add) or place = [indices] (atoms of the file)")
+        if len(slab):
+            raise ValueError(f"[system] template = {name!r}: {len(slab)} atoms its FixAtoms leaves free "
+                             "are part of the slab (a relaxable slab?): say which atoms to place with "
+                             f"place = [indices] or place = \"FORMULA\", e.g. place = {rest.tolist()}")
+        place = rest.tolist()
+    if not fixes:
+        atoms.set_constraint(FixAtoms(indices=[i for i in range(len(atoms)) if i not in place]))
+    return atoms, place
+
+
+def _place(value, atoms: Atoms) -> list[int]:
+    """``place = [indices]`` or ``place = "Au2"`` (every atom of the formula's elements, as
+    many as it says), checked against ``atoms``."""
+    if isinstance(value, str):
+        try:
+            wanted = Formula(value).count()
+        except ValueError as error:
+            raise ValueError(f"[system] place = {value!r} is not a chemical formula: {error}") from None
+        indices = [i for i, symbol in enumerate(atoms.get_chemical_symbols()) if symbol in wanted]
+        found = Formula.from_list([atoms[i].symbol for i in indices])
+        if found.count() != wanted:
+            raise ValueError(f"[system] place = {value!r}: the template holds {found.format('hill') or 'no atom'} "
+                             f"of those elements; give the indices, place = [...]")
+        value = indices
+    if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        raise ValueError(f"[system] place must be a list of atom indices, e.g. [27, 28], or a "
+                         f"formula such as \"Au2\", got {value!r}")
+    try:
+        return atoms_to_place(atoms, value).tolist()
+    except ValueError as error:
+        raise ValueError(f"[system] place = {value}: {error}") from None
 
 
 def _box_z(value) -> tuple[float, float] | None:
@@ -165,7 +221,7 @@ def _box_z(value) -> tuple[float, float] | None:
 
 
 def _template(name: str, base: Path) -> Atoms:
-    """The template read from ``base / name``, every atom fixed unless a FixAtoms says otherwise."""
+    """The template as read from ``base / name``."""
     from ase.io import read
 
     path = base / name
@@ -177,8 +233,6 @@ def _template(name: str, base: Path) -> Atoms:
     except Exception as error:  # ase.io.read raises many kinds for an unreadable file
         raise ValueError(f"[system] template = {name!r}: ase.io.read cannot read {path}: "
                          f"{_one_line(error)}") from error
-    if not any(isinstance(c, FixAtoms) for c in template.constraints):
-        template.set_constraint(FixAtoms(indices=range(len(template))))
     return template
 
 

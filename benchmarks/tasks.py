@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ase import Atoms
-from ase.build import fcc211
+from ase.build import fcc211, surface
 from ase.calculators.emt import EMT
 from ase.constraints import FixAtoms
 from ase.calculators.lj import LennardJones
@@ -90,13 +90,29 @@ is_step_adatom_minimum = adatom_at(STEP_ADATOM_SITE)
 PT211_ADATOM_SITE = np.array([6.6646, 0.0, 7.0011])
 
 
-def pt211_adatom_atoms() -> Atoms:
-    """``fcc211('Pt', (3, 2, 3), vacuum=8)`` fixed, plus one Pt to place."""
-    slab = fcc211("Pt", size=(3, 2, 3), vacuum=8.0)
+def fixed_slab_and_adatom(slab: Atoms) -> Atoms:
+    """``slab`` fixed whole (lowest atom at z = 0, periodic in x and y), plus one Pt to place."""
     slab.positions[:, 2] -= slab.positions[:, 2].min()
     slab.pbc = (True, True, False)
     slab.set_constraint(FixAtoms(indices=range(len(slab))))
     return slab + Atoms("Pt")
+
+
+def pt211_adatom_atoms() -> Atoms:
+    """``fcc211('Pt', (3, 2, 3), vacuum=8)`` fixed, plus one Pt to place."""
+    return fixed_slab_and_adatom(fcc211("Pt", size=(3, 2, 3), vacuum=8.0))
+
+
+# A Pt adatom on kinked Pt(321), surface("Pt", (3, 2, 1), 6, vacuum=8) fixed: the EMT global
+# minimum found by relaxing (BFGS, fmax 0.01) an adatom dropped 2.3 Å above the highest
+# template atom within 2 Å (in the plane) on a 12 x 12 grid of the cell: 7.2558 eV at this
+# site (and its image half a cell along x), 0.36 Å above the highest template atom.
+PT321_ADATOM_SITE = np.array([3.6140, 0.7056, 6.1199])
+
+
+def pt321_adatom_atoms() -> Atoms:
+    """``surface('Pt', (3, 2, 1), 6, vacuum=8)`` fixed, plus one Pt to place."""
+    return fixed_slab_and_adatom(surface("Pt", (3, 2, 1), 6, vacuum=8.0))
 
 
 @dataclass(frozen=True)
@@ -127,6 +143,9 @@ TASKS = {
     "pt211-adatom": Task(
         "pt211-adatom", "Pt adatom on stepped Pt(211), EMT, the default region",
         pt211_adatom_atoms, adatom_at(PT211_ADATOM_SITE), 4.6324, None),
+    "pt321-adatom": Task(
+        "pt321-adatom", "Pt adatom on kinked Pt(321), EMT, the default region",
+        pt321_adatom_atoms, adatom_at(PT321_ADATOM_SITE), 7.2558, None),
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
         is_centred_hexagon, 24.9874, (1.0, 6.0)),
