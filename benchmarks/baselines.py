@@ -37,7 +37,8 @@ class Counter:
     ``record`` is called once per calculator call and tests success on that structure
     (relaxation intermediates included); ``rejected`` counts placements refused before the
     calculator (free of cost). ``observer(evaluation, energy, free_positions)``, if given,
-    sees every evaluation.
+    sees every evaluation. ``best_positions``: the free positions of the lowest-energy
+    structure evaluated (for the harness's relaxation of the best, counted apart).
     """
 
     def __init__(self, space: SearchSpace, success, max_evaluations: int, observer=None):
@@ -45,6 +46,7 @@ class Counter:
         self.observer = observer
         self.evaluations, self.rejected, self.best, self.first_success = 0, 0, np.inf, None
         self.trace: list[list[float]] = []  # (evaluation, best energy) at each improvement
+        self.best_positions: np.ndarray | None = None
 
     def record(self, atoms, energy: float) -> None:
         self.evaluations += 1
@@ -52,6 +54,7 @@ class Counter:
             self.observer(self.evaluations, energy, self.space.free_positions_of(atoms))
         if energy < self.best:
             self.best = energy
+            self.best_positions = self.space.free_positions_of(atoms)
             self.trace.append([self.evaluations, float(energy)])
         if self.first_success is None and self.success(atoms, self.space.free_indices):
             self.first_success = self.evaluations
@@ -100,19 +103,22 @@ def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter
 
 
 def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
-                      energy_scale: float = 1.0) -> None:
+                      energy_scale: float = 1.0, hop: float = HOP, kT: float | None = None) -> None:
+    """``hop`` (Å): each coordinate's displacement bound; ``kT`` (eV): the walk's temperature,
+    default HOP_KT x ``energy_scale``."""
+    kT = HOP_KT * energy_scale if kT is None else kT
     box_inverse = np.linalg.inv(space.box.vectors)
     try:
         current = space.to_atoms(random_placement(space, rng, counter))
         current_energy = relax(current, calc, counter, energy_scale)
         while True:
             trial = current.copy()
-            free = space.free_positions_of(trial) + rng.uniform(-HOP, HOP, (space.n_free, 3))
+            free = space.free_positions_of(trial) + rng.uniform(-hop, hop, (space.n_free, 3))
             u = (free - space.box.corner) @ box_inverse  # keep the hop inside the box
             u = np.where(space.periodic_box_axes, u % 1.0, np.clip(u, 0.0, 1.0))
             trial.positions[space.free_indices] = space.box.corner + u @ space.box.vectors
             trial_energy = relax(trial, calc, counter, energy_scale)
-            if rng.random() < np.exp(-(trial_energy - current_energy) / (HOP_KT * energy_scale)):
+            if rng.random() < np.exp(-(trial_energy - current_energy) / kT):
                 current, current_energy = trial, trial_energy
     except Budget:
         return

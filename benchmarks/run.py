@@ -7,6 +7,12 @@
 Prints per seed: evaluations used, the evaluation index of the first success, best
 energy, wall seconds; then successes/N, mean first success, median wall, the machine,
 versions and commit. One evaluation = one calculator call.
+
+After the search, outside its count: the best structure is relaxed (BFGS to fmax
+0.005 eV/Å x the task's energy scale), its calls recorded apart as ``relax_calls``, with
+``relaxed_best_energy`` and ``relaxed_success`` (the weaker figure: the best structure
+relaxes into the global minimum's basin). A GO-Diff search that stops with a
+SearchStalledError is a record with ``stalled`` set to the message, not a crash.
 """
 
 from __future__ import annotations
@@ -30,11 +36,38 @@ import numpy as np
 
 from common import machine_info, parse_seeds, summarise
 
+POST_RELAX_FMAX = 0.005  # eV/Å x the task's energy_scale (TASKS.md's references: 0.005 eV/Å)
+POST_RELAX_STEPS = 1000
+
+
+def relax_best(task, space, free_positions) -> dict:
+    """Post-processing, never counted in ``evaluations``: BFGS on the best structure found,
+    every calculator call counted in ``relax_calls``; whether the result passes the task's test."""
+    from ase.optimize import BFGS
+
+    if free_positions is None:
+        return {"relaxed_best_energy": None, "relax_calls": 0, "relaxed_success": False}
+    atoms = space.to_atoms(free_positions)
+    calc = task.calculator()
+    calls, calculate = [0], calc.calculate
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return calculate(*args, **kwargs)
+
+    calc.calculate = counted
+    atoms.calc = calc
+    BFGS(atoms, logfile=None).run(fmax=POST_RELAX_FMAX * task.energy_scale, steps=POST_RELAX_STEPS)
+    energy = float(atoms.get_potential_energy())
+    return {"relaxed_best_energy": energy, "relax_calls": calls[0],
+            "relaxed_success": bool(task.success(atoms, space.free_indices))}
+
 
 def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None) -> dict:
     import torch
 
     from ase_godiff import GODiffOptimizer
+    from ase_godiff.stall import SearchStalledError
     from tasks import TASKS
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -42,26 +75,41 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     atoms, box = task.atoms_and_box()
     started = time.perf_counter()
     opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, **overrides)
-    first_success, last_stage_hits = None, 0.0
-    for _ in opt.irun(max_evaluations=max_evaluations):
+    first_success, last_stage_hits, stalled = None, 0.0, None
+    try:
+        for _ in opt.irun(max_evaluations=max_evaluations):
+            stage = opt.state.stage - 1
+            stages = opt.state.buffer.stages
+            mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
+            hits = np.array([task.success(opt.space.to_atoms(opt.state.buffer.positions[i]),
+                                          opt.space.free_indices) for i in mine], dtype=bool)
+            sampled = stages[mine] == stage  # the stage's diffusion samples, not the polish
+            last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
+            if first_success is None and hits.any():  # buffer order is evaluation order
+                first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+    except SearchStalledError as error:  # a failed seed, recorded with its message
+        stalled = str(error)
+        # the stages before the one that raised were tested in the loop; test the rest
         stage = opt.state.stage - 1
-        stages = opt.state.buffer.stages
-        mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
-        hits = np.array([task.success(opt.space.to_atoms(opt.state.buffer.positions[i]),
-                                      opt.space.free_indices) for i in mine], dtype=bool)
-        sampled = stages[mine] == stage  # the stage's diffusion samples, not the polish
-        last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
-        if first_success is None and hits.any():  # buffer order is evaluation order
+        mine = np.flatnonzero(opt.state.buffer.stages >= stage)
+        hits = [task.success(opt.space.to_atoms(opt.state.buffer.positions[i]), opt.space.free_indices)
+                for i in mine]
+        if first_success is None and any(hits):
             first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+        last_stage_hits = 0.0  # the stage that raised evaluated nothing
+    wall = time.perf_counter() - started
     energies, evaluations = opt.state.buffer.energies, opt.state.buffer.evaluations
     improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))
+    best = opt.state.buffer.positions[int(np.argmin(energies))] if len(energies) else None
     return {
         "seed": seed,
         "evaluations": opt.state.nevaluations,
         "rejected": opt.state.nrejected,
         "first_success": first_success,
-        "best_energy": float(energies.min()),
-        "wall_seconds": time.perf_counter() - started,
+        "best_energy": float(energies.min()) if len(energies) else float("inf"),
+        "wall_seconds": wall,
+        **relax_best(task, opt.space, best),
+        **({"stalled": stalled, "stages_run": int(opt.state.stage)} if stalled else {}),
         "last_stage_success_fraction": last_stage_hits,
         "seconds": {part: float(sum(t[part] for t in opt.state.timings))
                     for part in ("sample", "evaluate", "train")},
@@ -71,7 +119,8 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     }
 
 
-def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -> dict:
+def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
+                 overrides: dict | None = None) -> dict:
     from ase_godiff.space import SearchSpace
     from tasks import TASKS
     from baselines import Counter, run_basin_hopping, run_rss
@@ -82,16 +131,30 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int) -
     counter = Counter(space, task.success, max_evaluations)
     started = time.perf_counter()
     search = run_rss if method == "rss" else run_basin_hopping
-    search(space, task.calculator(), np.random.default_rng(seed), counter, task.energy_scale)
+    # overrides: basin hopping's hop (Å) and kT (eV), e.g. --set kT=0.00832 --set hop=1.36
+    search(space, task.calculator(), np.random.default_rng(seed), counter, task.energy_scale,
+           **(overrides or {}))
+    wall = time.perf_counter() - started
     return {"seed": seed, "evaluations": counter.evaluations, "rejected": counter.rejected,
             "first_success": counter.first_success, "best_energy": float(counter.best),
-            "wall_seconds": time.perf_counter() - started, "trace": counter.trace}
+            "wall_seconds": wall, **relax_best(task, space, counter.best_positions),
+            "trace": counter.trace}
 
 
 def run_one(task_name, method, seed, overrides, max_evaluations):
     if method == "godiff":
         return run_godiff(task_name, seed, overrides, max_evaluations)
-    return run_baseline(task_name, method, seed, max_evaluations or 10_000)
+    return run_baseline(task_name, method, seed, max_evaluations or 10_000, overrides)
+
+
+def relaxed_summary(records: list[dict]) -> dict:
+    """The weaker figure over seeds: how many best structures relax into the GM's basin, the
+    relaxation's calls (apart from ``evaluations``), and how many searches stalled."""
+    if not all("relaxed_success" in r for r in records):
+        return {}
+    return {"relaxed_successes": int(sum(r["relaxed_success"] for r in records)),
+            "mean_relax_calls": float(np.mean([r["relax_calls"] for r in records])),
+            "stalled": int(sum(bool(r.get("stalled")) for r in records))}
 
 
 def main():
@@ -104,7 +167,8 @@ def main():
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-evaluations", type=int, default=None)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a SearchSettings field, e.g. samples_per_stage=64")
+                        help="a SearchSettings field, e.g. samples_per_stage=64; for basin "
+                             "hopping hop=ANGSTROM or kT=EV")
     parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -124,11 +188,16 @@ def main():
                   f"{record['first_success']}, best {record['best_energy']:.4f} eV, "
                   f"wall {record['wall_seconds']:.0f} s"
                   + (f", last stage at the GM {record['last_stage_success_fraction']:.0%}"
-                     if "last_stage_success_fraction" in record else ""), flush=True)
+                     if "last_stage_success_fraction" in record else "")
+                  + (f"; best relaxed: {record['relaxed_best_energy']:.6f} eV in "
+                     f"{record['relax_calls']} more calls, at the GM: {record['relaxed_success']}"
+                     if record.get("relaxed_best_energy") is not None else "")
+                  + (f"; STALLED: {record['stalled']}" if record.get("stalled") else ""), flush=True)
     label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
     report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
-              "machine": machine, "records": records, "summary": summarise(records)}
+              "machine": machine, "records": records,
+              "summary": {**summarise(records), **relaxed_summary(records)}}
     print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ minimum is the pentagonal bipyramid: the check that the defaults need no retunin
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from ase import Atoms
@@ -153,3 +154,39 @@ TASKS = {
         "ar7-lj", "Ar7 cluster, Lennard-Jones (energies 100x smaller)", argon_atoms,
         is_pentagonal_bipyramid, -0.171655, None, argon_lj, 0.01),
 }
+
+# Task C of TASKS.md, the Lennard-Jones ladder: argon clusters with no template, in the
+# default cluster box, Lennard-Jones as for Ar7. Global minima of the Cambridge Cluster
+# Database in epsilon; success: an evaluated structure within 0.01 epsilon of it (the
+# 10-sigma cutoff shifts the minima by less than 0.003 epsilon).
+LJ_GLOBAL_MINIMA = {13: -44.326801, 19: -72.659782, 26: -108.315616, 38: -173.928427}  # epsilon
+LJ_TOLERANCE = 0.01  # epsilon
+
+
+def argon_energy(atoms: Atoms) -> float:
+    """The argon Lennard-Jones energy (eV): the attached calculator's result if it is an
+    argon LJ calculator with a result for these positions, else computed on a copy."""
+    calc = atoms.calc
+    if isinstance(calc, LennardJones) and dict(calc.parameters) == dict(argon_lj().parameters):
+        energy = calc.get_property("energy", atoms, allow_calculation=False)
+        if energy is not None:
+            return float(energy)
+    copy = atoms.copy()
+    copy.calc = argon_lj()
+    return float(copy.get_potential_energy())
+
+
+def lj_energy_within(reference: float, tolerance: float = LJ_TOLERANCE * ARGON_EPSILON):
+    """A success test: the structure's argon LJ energy lies within ``tolerance`` of
+    ``reference`` (both eV)."""
+    def success(atoms: Atoms, free_indices) -> bool:
+        return bool(abs(argon_energy(atoms) - reference) <= tolerance)
+    return success
+
+
+TASKS.update({
+    f"lj{n}": Task(
+        f"lj{n}", f"LJ{n} argon cluster (TASKS.md Task C), GM {gm} epsilon",
+        partial(Atoms, f"Ar{n}"), lj_energy_within(gm * ARGON_EPSILON), gm * ARGON_EPSILON,
+        None, argon_lj, 0.01)
+    for n, gm in LJ_GLOBAL_MINIMA.items()})

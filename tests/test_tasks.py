@@ -74,3 +74,108 @@ def test_the_pt211_success_test_accepts_the_minimum_and_its_images_and_rejects_o
         assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=1e-3)
     atoms.positions[-1] = [6.6646 - 1.5, 0.0, 7.0011]
     assert not task.success(atoms, [len(atoms) - 1])
+
+
+# ------------------------------------------------------------------ the Lennard-Jones ladder (Task C)
+from pathlib import Path  # noqa: E402
+
+from ase.io import read  # noqa: E402
+from scipy.optimize import brentq  # noqa: E402
+
+from tasks import ARGON_EPSILON, LJ_GLOBAL_MINIMA, argon_energy  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LJ_SIZES = sorted(LJ_GLOBAL_MINIMA)
+
+
+def _lj_reference(n: int) -> Atoms:
+    """The GM structure: from ../shared/benchmarks/reference if it has one, else ours."""
+    for path in (ROOT.parent / "shared" / "benchmarks" / "reference" / f"lj{n}_gm.extxyz",
+                 ROOT / "benchmarks" / "results" / "lj_ladder" / "reference" / f"lj{n}_gm.extxyz"):
+        if path.exists():
+            atoms = read(path)
+            atoms.calc = None
+            return atoms
+    pytest.skip(f"no LJ{n} reference structure")
+
+
+def _scaled(atoms: Atoms, factor: float) -> Atoms:
+    scaled = atoms.copy()
+    centre = scaled.positions.mean(axis=0)
+    scaled.positions = centre + factor * (scaled.positions - centre)
+    return scaled
+
+
+@pytest.mark.parametrize("n", LJ_SIZES)
+def test_lj_reference_energy_is_that_of_the_reference_structure(n):
+    task = TASKS[f"lj{n}"]
+    atoms = _lj_reference(n)
+    assert len(atoms) == n and task.build().get_chemical_formula() == f"Ar{n}"
+    assert task.reference_energy == pytest.approx(LJ_GLOBAL_MINIMA[n] * ARGON_EPSILON, abs=1e-12)
+    atoms.calc = task.calculator()
+    assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=1e-4)  # eV
+    assert abs(atoms.get_forces()).max() < 1e-5  # a minimum
+    assert task.energy_scale == 0.01 and task.box_z is None  # argon units, the default box
+
+
+@pytest.mark.parametrize("n", LJ_SIZES)
+def test_lj_success_accepts_the_minimum_and_rejects_it_plus_002_epsilon(n):
+    task = TASKS[f"lj{n}"]
+    atoms = _lj_reference(n)
+    assert task.success(atoms, range(n))
+
+    def excess(factor):  # energy above the GM, in epsilon, of the uniformly stretched GM
+        return (argon_energy(_scaled(atoms, factor)) - task.reference_energy) / ARGON_EPSILON
+
+    for above, passes in ((0.005, True), (0.02, False)):
+        stretched = _scaled(atoms, brentq(lambda f: excess(f) - above, 1.0, 1.05, xtol=1e-12))
+        assert excess(1.0) < above
+        assert task.success(stretched, range(n)) is passes, above
+
+
+def test_lj_success_uses_a_current_result_and_never_a_stale_one():
+    task = TASKS["lj13"]
+    atoms = _lj_reference(13)
+    atoms.calc = task.calculator()
+    atoms.get_potential_energy()
+    assert task.success(atoms, range(13))  # from the attached result
+    atoms.positions[0] += 0.5  # the attached result is stale now: computed again
+    assert not task.success(atoms, range(13))
+
+
+@pytest.mark.parametrize("n", LJ_SIZES)
+def test_the_default_cluster_box_holds_each_lj_minimum(n):
+    from ase_godiff import SearchSpace
+
+    task = TASKS[f"lj{n}"]
+    atoms, box = task.atoms_and_box()
+    reference = _lj_reference(n).positions
+    diameter = np.linalg.norm(reference[:, None] - reference[None], axis=-1).max()
+    side = np.linalg.norm(SearchSpace(atoms).box.vectors, axis=1).min()
+    assert box is None and diameter < side  # it fits in any orientation
+
+
+def test_the_harness_relaxes_the_best_apart_and_counts_its_calls():
+    from ase_godiff.space import SearchSpace
+    from run import relax_best
+
+    task = TASKS["lj13"]
+    space = SearchSpace(task.build())
+    near = _lj_reference(13).positions + np.random.default_rng(0).normal(0.0, 0.05, (13, 3))
+    assert not task.success(space.to_atoms(near), range(13))
+    result = relax_best(task, space, near)
+    assert result["relaxed_success"] and result["relax_calls"] > 1
+    assert result["relaxed_best_energy"] == pytest.approx(task.reference_energy, abs=0.01 * ARGON_EPSILON)
+    assert relax_best(task, space, None) == {"relaxed_best_energy": None, "relax_calls": 0,
+                                              "relaxed_success": False}
+
+
+def test_a_stalled_godiff_search_is_a_failed_record_not_a_crash():
+    """Atoms that may not come closer than 4.2 Å: every sample rejected, the search stalls."""
+    from run import relaxed_summary, run_godiff
+
+    record = run_godiff("lj13", 0, {"min_distance_ratio": 1.99}, None)
+    assert record["stalled"].startswith("the search stalled") and record["stages_run"] == 3
+    assert record["evaluations"] == 0 and record["first_success"] is None
+    assert record["relaxed_best_energy"] is None and not record["relaxed_success"]
+    assert relaxed_summary([record])["stalled"] == 1
