@@ -9,15 +9,18 @@ minimum is the pentagonal bipyramid: the check that the defaults need no retunin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
 
+import networkx as nx
 import numpy as np
 from ase import Atoms
-from ase.build import fcc211, surface
+from ase.build import fcc111, fcc211, surface
 from ase.calculators.emt import EMT
 from ase.constraints import FixAtoms
 from ase.calculators.lj import LennardJones
 from ase.geometry import get_distances
+from ase.io import read
 
 from ase_godiff.bondgraph import bond_graph, is_centred_hexagon, same_graph, wheel_graph
 from ase_godiff.examples import heptamer_atoms, step_adatom_atoms
@@ -91,12 +94,12 @@ is_step_adatom_minimum = adatom_at(STEP_ADATOM_SITE)
 PT211_ADATOM_SITE = np.array([6.6646, 0.0, 7.0011])
 
 
-def fixed_slab_and_adatom(slab: Atoms) -> Atoms:
-    """``slab`` fixed whole (lowest atom at z = 0, periodic in x and y), plus one Pt to place."""
+def fixed_slab_and_adatom(slab: Atoms, placed: str = "Pt") -> Atoms:
+    """``slab`` fixed whole (lowest atom at z = 0, periodic in x and y), plus ``placed``."""
     slab.positions[:, 2] -= slab.positions[:, 2].min()
     slab.pbc = (True, True, False)
     slab.set_constraint(FixAtoms(indices=range(len(slab))))
-    return slab + Atoms("Pt")
+    return slab + Atoms(placed)
 
 
 def pt211_adatom_atoms() -> Atoms:
@@ -114,6 +117,41 @@ PT321_ADATOM_SITE = np.array([3.6140, 0.7056, 6.1199])
 def pt321_adatom_atoms() -> Atoms:
     """``surface('Pt', (3, 2, 1), 6, vacuum=8)`` fixed, plus one Pt to place."""
     return fixed_slab_and_adatom(surface("Pt", (3, 2, 1), 6, vacuum=8.0))
+
+
+# Bimetallic Au4Pt3 (issue 14), EMT: on Task B's Pt(111) slab in the default region, and in
+# the gas phase in the default cluster box. Gold is absent from the slab. The reference minima
+# come from benchmarks/bimetallic_reference.py (every homotop of the candidate motifs) and are
+# checked by long runs of every method (docs/benchmarks.md).
+BIMETALLIC_REFERENCES = Path(__file__).resolve().parent / "results" / "bimetallic" / "reference"
+
+
+def au4pt3_pt111_atoms() -> Atoms:
+    """``fcc111('Pt', (6, 6, 2), vacuum=8)`` fixed, plus Au4Pt3 to place."""
+    return fixed_slab_and_adatom(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Au4Pt3")
+
+
+def labelled_graph(atoms: Atoms, indices) -> nx.Graph:
+    """The bond graph of ``indices`` (bondgraph's bond rule) with each atom's element."""
+    indices = list(indices)
+    graph = nx.from_numpy_array(bond_graph(atoms, indices).astype(int))
+    nx.set_node_attributes(graph, {k: atoms.numbers[i] for k, i in enumerate(indices)}, "element")
+    return graph
+
+
+@cache
+def _reference_graph(name: str) -> nx.Graph:
+    atoms = read(BIMETALLIC_REFERENCES / f"{name}.extxyz")
+    return labelled_graph(atoms, range(len(atoms) - 7, len(atoms)))
+
+
+def same_labelled_graph_as(name: str):
+    """A success test: the placed atoms' bond graph, with elements, is the reference's
+    (``BIMETALLIC_REFERENCES/name.extxyz``, its last seven atoms): same motif, same homotop."""
+    def success(atoms: Atoms, free_indices) -> bool:
+        return nx.is_isomorphic(labelled_graph(atoms, free_indices), _reference_graph(name),
+                                node_match=lambda a, b: a["element"] == b["element"])
+    return success
 
 
 @dataclass(frozen=True)
@@ -150,6 +188,12 @@ TASKS = {
     "pt111-heptamer": Task(
         "pt111-heptamer", "Task B: Pt7 on Pt(111), EMT", heptamer_atoms,
         is_centred_hexagon, 24.9874, (1.0, 6.0)),
+    "au4pt3-pt111": Task(
+        "au4pt3-pt111", "Au4Pt3 on Pt(111), EMT, the default region", au4pt3_pt111_atoms,
+        same_labelled_graph_as("au4pt3_pt111_gm"), 24.4618, None),
+    "au4pt3-gas": Task(
+        "au4pt3-gas", "Au4Pt3 gas-phase cluster, EMT, the default cluster box",
+        partial(Atoms, "Au4Pt3"), same_labelled_graph_as("au4pt3_gas_gm"), 5.2677, None),
     "ar7-lj": Task(
         "ar7-lj", "Ar7 cluster, Lennard-Jones (energies 100x smaller)", argon_atoms,
         is_pentagonal_bipyramid, -0.171655, None, argon_lj, 0.01),
