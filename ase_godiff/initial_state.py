@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .buffer import ReplayBuffer
-from .model_io import load_model
+from .model_io import load_model, trained_elements
 from .nn.score import ScoreNetConfig, ScoreNetwork
 from .state import SearchState
 from .zoo import resolve_model
@@ -21,12 +21,13 @@ DTYPE = torch.float32
 
 
 def initial_state(*, n_free: int, seed: int, learning_rate: float, network: ScoreNetConfig | None,
-                  model, device: torch.device) -> tuple[SearchState, str | None]:
+                  model, device: torch.device, elements=()) -> tuple[SearchState, str | None]:
     """The state before the first stage, and where its model came from: 'zoo', 'hub',
     'shipped' or 'local' (None: a new model).
 
     ``model``: a zoo name, a Hub repo id or a model folder to warm-start from; ``network``:
     the architecture of a new model. The model is built on the CPU from ``seed``.
+    ``elements``: the system's chemical symbols; those a pretrained model never saw are logged.
     """
     if model is not None and network is not None:
         raise ValueError("give either network= (a new model) or model= (a pretrained one)")
@@ -37,6 +38,7 @@ def initial_state(*, n_free: int, seed: int, learning_rate: float, network: Scor
         if pulled.note:
             log.warning(pulled.note)
         score_model, source = load_model(pulled.path), pulled.origin
+        _note_new_elements(model, trained_elements(pulled.path), elements)
     else:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
@@ -50,6 +52,14 @@ def initial_state(*, n_free: int, seed: int, learning_rate: float, network: Scor
         buffer=ReplayBuffer(n_free),
         model_trained=model is not None)
     return state, source
+
+
+def _note_new_elements(model, trained: list[str] | None, elements) -> None:
+    new = sorted(set(elements) - set(trained or ()))
+    if trained and new:
+        log.warning("model %s was trained on %s; new to it: %s (embeddings that start "
+                    "untrained and are learnt by this search)", model, ", ".join(trained),
+                    ", ".join(new))
 
 
 def resolve_device(device: str) -> torch.device:

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from ._version import __version__
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
-__all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE",
+__all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE", "trained_elements",
            "load_model", "read_config", "save_model", "search_card", "sha256_of"]
 
 CONFIG_FILE = "config.json"
@@ -67,6 +67,19 @@ def search_card(*, name: str, description: str, atoms, free_indices, energy_func
         energy_function=energy_function, temperatures=temperatures, evaluations=evaluations,
         benchmark=benchmark or (f"best energy {best_energy:.4f} eV after {evaluations} evaluations"
                                 if best_energy is not None else ""))
+
+
+def trained_elements(folder) -> list[str] | None:
+    """The elements a saved model was trained on, read from its card's table; None when the
+    card does not say."""
+    card = Path(folder) / CARD_FILE
+    if not card.is_file():
+        return None
+    for line in card.read_text(encoding="utf-8", errors="replace").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0] == "elements" and cells[1]:
+            return [symbol.strip() for symbol in cells[1].split(",")]
+    return None
 
 
 def sha256_of(path) -> str:

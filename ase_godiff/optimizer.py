@@ -76,7 +76,8 @@ class GODiffOptimizer:
         self.device = resolve_device(device)
         self.state, self.model_origin = initial_state(
             n_free=self.space.n_free, seed=self.seed, learning_rate=s.learning_rate,
-            network=network, model=model, device=self.device)
+            network=network, model=model, device=self.device,
+            elements=atoms.get_chemical_symbols())
         self.network_config = self.state.model.config
         tensors = SpaceTensors.from_space(self.space, self.network_config, DTYPE, self.device)
         self.learner = Learner(self.space, s, tensors, DTYPE, self.device)

@@ -179,3 +179,61 @@ def test_a_stalled_godiff_search_is_a_failed_record_not_a_crash():
     assert record["evaluations"] == 0 and record["first_success"] is None
     assert record["relaxed_best_energy"] is None and not record["relaxed_success"]
     assert relaxed_summary([record])["stalled"] == 1
+
+
+# ------------------------------------------------------------------ bimetallic Au4Pt3 (issue 14)
+from tasks import BIMETALLIC_REFERENCES  # noqa: E402
+
+
+def _bimetallic_reference(name: str) -> Atoms:
+    atoms = read(BIMETALLIC_REFERENCES / f"{name}.extxyz")
+    atoms.calc = None
+    return atoms
+
+
+def _swapped(atoms: Atoms, i: int, j: int) -> Atoms:
+    swapped = atoms.copy()
+    numbers = swapped.numbers.copy()
+    numbers[[i, j]] = numbers[[j, i]]
+    swapped.numbers = numbers
+    return swapped
+
+
+@pytest.mark.parametrize("task_name, file", [("au4pt3-pt111", "au4pt3_pt111_gm"), ("au4pt3-gas", "au4pt3_gas_gm")])
+def test_bimetallic_reference_is_a_minimum_at_the_task_energy(task_name, file):
+    task = TASKS[task_name]
+    atoms = _bimetallic_reference(file)
+    built = task.build()
+    assert sorted(atoms.get_chemical_symbols()) == sorted(built.get_chemical_symbols())
+    assert "Au" not in built.get_chemical_symbols()[:-7]  # gold is new to the template
+    atoms.calc = task.calculator()
+    assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=2e-4)
+    assert abs(atoms.get_forces()[-7:]).max() < 2e-3
+
+
+@pytest.mark.slow  # 24 relaxations
+@pytest.mark.parametrize("task_name, file", [("au4pt3-pt111", "au4pt3_pt111_gm"), ("au4pt3-gas", "au4pt3_gas_gm")])
+def test_bimetallic_success_takes_the_minimum_and_rejects_every_other_homotop(task_name, file):
+    """Every Au-Pt swap of the reference that changes the labelled graph fails, and each
+    such homotop relaxes to a higher energy; swaps that keep it pass."""
+    task = TASKS[task_name]
+    atoms = _bimetallic_reference(file)
+    n = len(atoms)
+    placed = list(range(n - 7, n))
+    assert task.success(atoms, placed)
+    gold = [i for i in placed if atoms[i].symbol == "Au"]
+    platinum = [i for i in placed if atoms[i].symbol == "Pt"]
+    rejected = 0
+    for i in gold:
+        for j in platinum:
+            swapped = _swapped(atoms, i, j)
+            if task.success(swapped, placed):
+                continue
+            rejected += 1
+            swapped.calc = task.calculator()
+            BFGS(swapped, logfile=None).run(fmax=0.01, steps=300)
+            assert swapped.get_potential_energy() > task.reference_energy + 5e-4
+    assert rejected >= 6  # the centre or an apex swapped, a ring neighbour moved...
+    flattened = atoms.copy()  # same elements, another motif: the placed atoms pulled apart
+    flattened.positions[placed] += 0.5 * (atoms.positions[placed] - atoms.positions[placed].mean(axis=0))
+    assert not task.success(flattened, placed)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from ase_godiff import GODiffOptimizer, zoo
 from ase_godiff.cli import app
-from ase_godiff.model_io import WEIGHTS_FILE, load_model, save_model
+from ase_godiff.model_io import WEIGHTS_FILE, load_model, save_model, trained_elements
 from ase_godiff.nn.score import ScoreNetConfig
 from ase_godiff.zoo import (
     ZooEntry,
@@ -460,6 +460,20 @@ def test_warm_start_from_a_model_trained_on_another_system(tmp_path):
     assert len(target.state.buffer) > 0 and target.todict()["model_origin"] == "local"
     with pytest.raises(ValueError, match="either network= .* or model="):
         GODiffOptimizer(small_slab("Pt"), _emt(), network=SMALL, model=str(tmp_path / "adatom"))
+
+
+def test_a_warm_start_names_the_elements_the_model_never_saw(tmp_path, caplog):
+    source = GODiffOptimizer(small_slab("Pt"), _emt(), settings=FAST, network=SMALL, seed=0)
+    source.save_model(tmp_path / "adatom", description="Pt adatom")
+    assert trained_elements(tmp_path / "adatom") == ["Pt"]
+    with caplog.at_level(logging.WARNING, logger="ase_godiff"):
+        GODiffOptimizer(small_slab("Pt"), _emt(), settings=FAST, model=str(tmp_path / "adatom"))
+    assert "new to it" not in caplog.text
+    with caplog.at_level(logging.WARNING, logger="ase_godiff"):
+        GODiffOptimizer(small_slab("AuCu"), _emt(), settings=FAST, model=str(tmp_path / "adatom"))
+    assert "trained on Pt; new to it: Au, Cu" in caplog.text
+    (tmp_path / "adatom" / "README.md").write_text("no table\n")
+    assert trained_elements(tmp_path / "adatom") is None
 
 
 def _emt():
