@@ -28,9 +28,13 @@ class Learner:
         self.dtype, self.device = dtype, device
         self.sde = VESDE(s.sigma_min, s.sigma_max, s.noise_schedule)
 
+    def prior(self, state: SearchState, n_samples: int) -> np.ndarray:
+        """Free positions (n_samples, n_free, 3) in Å drawn from the prior (uniform in the box)."""
+        return self.sde.prior(self.space.box, n_samples, self.space.n_free, state.rng)
+
     def sample(self, state: SearchState, n_samples: int) -> np.ndarray:
         """Free positions (n_samples, n_free, 3) in Å: reverse diffusion, or the prior before training."""
-        prior = self.sde.prior(self.space.box, n_samples, self.space.n_free, state.rng)
+        prior = self.prior(state, n_samples)
         if not state.model_trained:
             return prior
         chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))

@@ -188,9 +188,14 @@ class GODiffOptimizer:
         s, state = self.settings, self.state
         started = time.perf_counter()
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
-        candidates = [x for x in self.learner.sample(state, n_samples)
-                      if np.all(np.isfinite(x)) and not self.space.too_close(x)]
+        candidates = self._apart(self.learner.sample(state, n_samples))
         rejected = n_samples - len(candidates)
+        if state.model_trained and rejected > n_samples / 2:  # the model has collapsed: recover
+            fresh = self._apart(self.learner.prior(state, rejected))
+            log.warning("stage %d: %d of %d samples had atoms too close; %d fresh samples from "
+                        "the prior take their place", state.stage, rejected, n_samples, len(fresh))
+            candidates += fresh
+            rejected = n_samples - len(candidates)
         sampled = time.perf_counter()
         structures = [self.space.to_atoms(x) for x in candidates]
         evaluate_all = partial(evaluate_many, calc=self.calc, executor=self.executor, timeout=self.call_timeout)
@@ -230,6 +235,10 @@ class GODiffOptimizer:
         self.files.stage_done(state, state.stage)
 
     # ------------------------------------------------------------------ internals
+    def _apart(self, samples: np.ndarray) -> list[np.ndarray]:
+        """The samples (free positions, Å) that are finite with no two atoms too close."""
+        return [x for x in samples if np.all(np.isfinite(x)) and not self.space.too_close(x)]
+
     def _evaluate_one(self, atoms: Atoms) -> Evaluation:
         return self.files.replay(self.state.stage, atoms) or evaluate(atoms, self.calc)
 

@@ -8,6 +8,7 @@ energies in eV (Pt clusters) and in meV (Lennard-Jones argon): it has no floor i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,10 @@ __all__ = ["AdaptiveSchedule", "ExponentialSchedule", "make_schedule"]
 SCHEDULES = ("adaptive", "exponential")
 EXPONENTIAL_KT_END = 0.02  # eV: the exponential schedule's last kT unless one is given
 LOWEST_KT_FRACTION = 1e-9  # adaptive, no floor given: bisection bound, x the ceiling
+COLLAPSED_ESS = 2.0  # structures: below this at the ceiling, training would copy one structure
+HIGHEST_KT_FACTOR = 1e9  # adaptive, collapse: bisection bound, x the ceiling
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,16 +69,29 @@ class AdaptiveSchedule:
         if energies is None or len(energies) <= self.target_ess:
             return ceiling
         ess = lambda kT: effective_sample_size(boltzmann_weights(energies, kT))  # noqa: E731
-        if ess(ceiling) <= self.target_ess:
+        at_ceiling = ess(ceiling)
+        if at_ceiling < COLLAPSED_ESS:
+            kT = _kT_for_ess(ess, COLLAPSED_ESS, ceiling, ceiling * HIGHEST_KT_FACTOR)
+            log.warning("stage %d: the energies spread over %.4g eV, so at kT %.4g eV the "
+                        "training buffer holds %.2f effective structures; kT raised to %.4g eV "
+                        "for this stage", stage, np.ptp(energies), ceiling, at_ceiling, kT)
+            return kT
+        if at_ceiling <= self.target_ess:
             return ceiling
         floor = self.kT_end if self.kT_end is not None else ceiling * LOWEST_KT_FRACTION
         if ess(floor) >= self.target_ess:
             return floor
-        low, high = np.log(floor), np.log(ceiling)
-        for _ in range(50):  # ESS grows with kT: bisect on log kT
-            middle = 0.5 * (low + high)
-            low, high = (middle, high) if ess(np.exp(middle)) < self.target_ess else (low, middle)
-        return float(np.exp(high))
+        return _kT_for_ess(ess, self.target_ess, floor, ceiling)
+
+
+def _kT_for_ess(ess, target: float, low: float, high: float) -> float:
+    """The lowest kT in [low, high] (eV) with ess(kT) >= target: bisection on log kT (ESS
+    grows with kT); ``high`` if none is lower."""
+    low, high = np.log(low), np.log(high)
+    for _ in range(50):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if ess(np.exp(middle)) < target else (low, middle)
+    return float(np.exp(high))
 
 
 def _check_temperatures(kT_start: float, kT_end: float | None) -> None:

@@ -1,6 +1,7 @@
 """The ASE-style contract of GODiffOptimizer, and its error paths."""
 
 import io
+import logging
 
 import numpy as np
 import pytest
@@ -245,6 +246,25 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
 def test_bad_seeds_are_clear_errors(seed):
     with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*64 - 1"):
         _optimizer(seed=seed)
+
+
+def test_a_collapsed_model_is_replaced_by_fresh_prior_samples_and_says_so(caplog, monkeypatch):
+    """Once trained, the model puts every atom on one spot: the prior fills the stage."""
+    opt = _optimizer(stages=3)
+    opt.step()  # stage 0: the prior, then training
+    collapsed = lambda state, n: np.zeros((n, opt.space.n_free, 3))  # noqa: E731
+    monkeypatch.setattr(opt.learner, "sample", collapsed)
+    before = opt.state.nevaluations
+    with caplog.at_level(logging.WARNING, logger="ase_godiff"):
+        opt.step()
+    samples = opt.settings.samples_per_stage
+    assert f"stage 1: {samples} of {samples} samples had atoms too close" in caplog.text
+    assert "fresh samples from the prior take their place" in caplog.text
+    assert opt.state.nevaluations > before
+    new = opt.state.buffer.positions[opt.state.buffer.stages == 1]
+    assert len(new) and all(not opt.space.too_close(x) for x in new)
+    fractional = opt.space.box.to_fractional(new)
+    assert fractional.min() >= -1e-9 and fractional.max() <= 1 + 1e-9  # in the box
 
 
 def test_a_search_whose_samples_are_all_rejected_stops_with_the_reason():

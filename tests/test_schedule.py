@@ -34,8 +34,22 @@ def test_adaptive_never_heats_up_and_respects_its_bounds():
     assert schedule.kT(0, np.arange(10.0)) == 2.0  # too few structures yet: start hot
     narrow = np.linspace(0.0, 0.001, 200)  # almost degenerate: ESS stays high even when cold
     assert schedule.kT(1, narrow) == pytest.approx(0.05)
-    wide = np.linspace(0.0, 100.0, 200)
-    assert schedule.kT(2, wide, previous=0.1) <= 0.1
+    wide = np.linspace(0.0, 10.0, 200)  # ESS 4 at 0.1 eV: the target wants it hotter
+    assert schedule.kT(2, wide, previous=0.1) == 0.1
+
+
+def test_adaptive_lifts_a_collapsed_buffer_for_one_stage_and_says_so(caplog):
+    """Random Lennard-Jones clusters: energies thousands of eV apart, one structure at 5 eV."""
+    energies = np.concatenate([[0.0, 30.0], np.random.default_rng(3).uniform(100.0, 9000.0, 70)])
+    schedule = AdaptiveSchedule(5.0, None, target_ess=32)
+    assert effective_sample_size(boltzmann_weights(energies, 5.0)) < 1.01
+    with caplog.at_level("WARNING", logger="ase_godiff"):
+        kT = schedule.kT(0, energies)
+    assert kT > 5.0
+    assert effective_sample_size(boltzmann_weights(energies, kT)) == pytest.approx(2.0, rel=1e-3)
+    assert "stage 0: the energies spread over" in caplog.text and "kT raised to" in caplog.text
+    spread = np.concatenate([energies, np.linspace(0.0, 3.0, 40)])  # later: many structures near the best
+    assert schedule.kT(1, spread, previous=kT) <= 5.0  # back under the ceiling
 
 
 def test_unknown_schedule_is_a_clear_error():
