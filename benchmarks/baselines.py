@@ -3,7 +3,8 @@
 - Random structure search (RSS): random placement in the generation box (atoms at least
   0.7 x bond length apart), BFGS to fmax 0.05 eV/Å (at most 200 steps), repeat.
 - Basin hopping: a Metropolis walk over the free atoms (each coordinate displaced
-  uniformly in [-1, 1] Å, kT = 0.1 eV on relaxed energies), same relaxation. Written here
+  uniformly in [-1, 1] Å, kT = 0.1 eV on relaxed energies), same relaxation; with
+  ``swap`` > 0 (several elements), that share of the moves exchanges two unlike atoms. Written here
   rather than wrapping ase.optimize.basin.BasinHopping, which draws from the global
   np.random and cannot stop mid-relaxation when the budget ends.
 
@@ -103,17 +104,26 @@ def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter
 
 
 def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
-                      energy_scale: float = 1.0, hop: float = HOP, kT: float | None = None) -> None:
+                      energy_scale: float = 1.0, hop: float = HOP, kT: float | None = None,
+                      swap: float = 0.0) -> None:
     """``hop`` (Å): each coordinate's displacement bound; ``kT`` (eV): the walk's temperature,
-    default HOP_KT x ``energy_scale``."""
+    default HOP_KT x ``energy_scale``; ``swap``: the probability that a move exchanges two
+    placed atoms of different elements instead of displacing them (the homotop move)."""
     kT = HOP_KT * energy_scale if kT is None else kT
     box_inverse = np.linalg.inv(space.box.vectors)
+    numbers = space.free_numbers
     try:
         current = space.to_atoms(random_placement(space, rng, counter))
         current_energy = relax(current, calc, counter, energy_scale)
         while True:
             trial = current.copy()
-            free = space.free_positions_of(trial) + rng.uniform(-hop, hop, (space.n_free, 3))
+            free = space.free_positions_of(trial)
+            if swap > 0 and len(set(numbers)) > 1 and rng.random() < swap:
+                i = rng.integers(len(numbers))
+                j = rng.choice(np.flatnonzero(numbers != numbers[i]))
+                free[[i, j]] = free[[j, i]]
+            else:
+                free = free + rng.uniform(-hop, hop, (space.n_free, 3))
             u = (free - space.box.corner) @ box_inverse  # keep the hop inside the box
             u = np.where(space.periodic_box_axes, u % 1.0, np.clip(u, 0.0, 1.0))
             trial.positions[space.free_indices] = space.box.corner + u @ space.box.vectors

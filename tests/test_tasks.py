@@ -237,3 +237,26 @@ def test_bimetallic_success_takes_the_minimum_and_rejects_every_other_homotop(ta
     flattened = atoms.copy()  # same elements, another motif: the placed atoms pulled apart
     flattened.positions[placed] += 0.5 * (atoms.positions[placed] - atoms.positions[placed].mean(axis=0))
     assert not task.success(flattened, placed)
+
+
+def test_basin_hopping_swap_moves_exchange_two_unlike_atoms(monkeypatch):
+    """With swap=1 every move exchanges the places of one Au and one Pt, nothing else."""
+    import baselines
+    from ase_godiff.space import SearchSpace
+
+    space = SearchSpace(Atoms("Au2Pt2"))
+    trials = []
+
+    def unrelaxed(atoms, calc, counter, energy_scale):  # every move accepted, atoms kept
+        trials.append(atoms.copy())
+        counter.record(atoms, -float(len(trials)))
+        return -float(len(trials))
+
+    monkeypatch.setattr(baselines, "relax", unrelaxed)
+    counter = baselines.Counter(space, lambda atoms, free: False, 20)
+    baselines.run_basin_hopping(space, None, np.random.default_rng(0), counter, swap=1.0)
+    assert len(trials) == 20
+    for before, after in zip(trials, trials[1:]):
+        moved = np.flatnonzero(np.linalg.norm(after.positions - before.positions, axis=1) > 1e-9)
+        assert len(moved) == 2 and after.numbers[moved[0]] != after.numbers[moved[1]]
+        np.testing.assert_allclose(after.positions[moved], before.positions[moved[::-1]])
