@@ -86,3 +86,17 @@ def test_weighted_loss_is_zero_for_the_exact_score_and_follows_weights():
     wrong = torch.zeros_like(z)
     only_first = weighted_dsm_loss(wrong, z, sigma, torch.tensor([1.0, 0.0, 0.0, 0.0]))
     assert float(only_first) == pytest.approx(float((z[0] ** 2).sum(-1).mean()), rel=1e-6)
+
+
+def test_a_batch_of_underflowed_weights_gives_zero_loss_and_finite_gradients():
+    """Random Lennard-Jones clusters: Boltzmann weights of exactly 0 in float32 for a whole
+    batch used to make 0/0 and poison the model with NaN (LJ19, seed 1)."""
+    score = torch.randn(4, 3, 3, requires_grad=True)
+    z = torch.randn(4, 3, 3)
+    sigma = torch.ones(4, 1, 1)
+    energies = torch.tensor([600.0, 900.0, 3000.0, 8000.0])
+    weights = torch.exp(-energies / 5.0)  # kT 5 eV
+    assert float(weights.sum()) == 0.0
+    loss = weighted_dsm_loss(score, z, sigma, weights)
+    loss.backward()
+    assert float(loss) == 0.0 and torch.isfinite(score.grad).all()

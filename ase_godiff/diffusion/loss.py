@@ -16,7 +16,8 @@ def weighted_dsm_loss(
         score: predicted scores, shape (B, n_atoms, 3), 1/Å.
         z: the unit Gaussian noise that made x_t from x_0, shape (B, n_atoms, 3).
         sigma: noise scales, broadcastable to (B, 1, 1), Å.
-        weights: Boltzmann weights of the B structures, shape (B,).
+        weights: Boltzmann weights of the B structures, shape (B,). A batch whose weights
+            have all underflowed to zero (energies far above kT) gives a loss of zero.
     """
     per_structure = ((sigma * score + z) ** 2).sum(dim=-1).mean(dim=-1)
-    return (weights * per_structure).sum() / weights.sum()
+    return (weights * per_structure).sum() / weights.sum().clamp_min(torch.finfo(weights.dtype).tiny)
