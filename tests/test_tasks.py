@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from ase import Atoms
 from ase.optimize import BFGS
 
@@ -260,3 +261,21 @@ def test_basin_hopping_swap_moves_exchange_two_unlike_atoms(monkeypatch):
         moved = np.flatnonzero(np.linalg.norm(after.positions - before.positions, axis=1) > 1e-9)
         assert len(moved) == 2 and after.numbers[moved[0]] != after.numbers[moved[1]]
         np.testing.assert_allclose(after.positions[moved], before.positions[moved[::-1]])
+
+
+@pytest.mark.slow  # a stage of LJ19 and its training, about a minute
+def test_lj19_seed_1_trains_a_model_whose_samples_are_finite_and_apart(caplog):
+    """The search that used to be stuck: stage 0's energies span 5e4 eV, the stage's kT is
+    raised (with a warning), and the trained model samples real clusters, not NaN."""
+    from ase_godiff import GODiffOptimizer
+
+    task = TASKS["lj19"]
+    atoms, box = task.atoms_and_box()
+    opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=1)
+    with caplog.at_level("WARNING", logger="ase_godiff"):
+        opt.step()
+    assert "kT raised to" in caplog.text and opt.state.kT > opt.settings.kT_start
+    assert all(torch.isfinite(p).all() for p in opt.state.model.parameters())
+    samples = opt.learner.sample(opt.state, 16)
+    assert np.isfinite(samples).all()
+    assert sum(not opt.space.too_close(x) for x in samples) >= 12
