@@ -70,7 +70,7 @@ class AdaptiveSchedule:
             return ceiling
         ess = lambda kT: effective_sample_size(boltzmann_weights(energies, kT))  # noqa: E731
         at_ceiling = ess(ceiling)
-        if at_ceiling < COLLAPSED_ESS:
+        if at_ceiling < COLLAPSED_ESS and ceiling >= self.kT_start:  # not yet cooled: collapse
             kT = _kT_for_ess(ess, COLLAPSED_ESS, ceiling, ceiling * HIGHEST_KT_FACTOR)
             log.warning("stage %d: the energies spread over %.4g eV, so at kT %.4g eV the "
                         "training buffer holds %.2f effective structures; kT raised to %.4g eV "

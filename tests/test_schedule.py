@@ -50,6 +50,9 @@ def test_adaptive_lifts_a_collapsed_buffer_for_one_stage_and_says_so(caplog):
     assert "stage 0: the energies spread over" in caplog.text and "kT raised to" in caplog.text
     spread = np.concatenate([energies, np.linspace(0.0, 3.0, 40)])  # later: many structures near the best
     assert schedule.kT(1, spread, previous=kT) <= 5.0  # back under the ceiling
+    caplog.clear()
+    found = np.concatenate([[-2.0], np.linspace(0.0, 0.5, 100)])  # cooled, then a deep new minimum
+    assert schedule.kT(9, found, previous=0.05) == 0.05 and "raised" not in caplog.text
 
 
 def test_unknown_schedule_is_a_clear_error():
