@@ -13,10 +13,12 @@ from ase import Atoms
 from ase.build import fcc111, surface
 from ase.constraints import FixAtoms
 
-__all__ = ["EXAMPLES", "Example", "heptamer_atoms", "step_adatom_atoms"]
+__all__ = ["EXAMPLES", "Example", "fixed_template", "heptamer_atoms", "step_adatom_atoms"]
 
 
-def _fixed_template(template: Atoms, free: str) -> Atoms:
+def fixed_template(template: Atoms, free: str) -> Atoms:
+    """``template`` fixed whole (lowest atom at z = 0, periodic in x and y), plus the atoms
+    of the formula ``free`` to place."""
     template.positions[:, 2] -= template.positions[:, 2].min()
     template.pbc = (True, True, False)
     template.set_constraint(FixAtoms(indices=range(len(template))))
@@ -25,12 +27,12 @@ def _fixed_template(template: Atoms, free: str) -> Atoms:
 
 def step_adatom_atoms() -> Atoms:
     """``surface('Pt', (1, 2, 2), 5, vacuum=8)`` fixed, plus one Pt to place."""
-    return _fixed_template(surface("Pt", (1, 2, 2), 5, vacuum=8.0), "Pt")
+    return fixed_template(surface("Pt", (1, 2, 2), 5, vacuum=8.0), "Pt")
 
 
 def heptamer_atoms() -> Atoms:
     """``fcc111('Pt', (6, 6, 2), vacuum=8)`` fixed, plus seven Pt to place."""
-    return _fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Pt7")
+    return fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Pt7")
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from safetensors.torch import load_file, save_file
 from ._version import __version__
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
-__all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE", "trained_elements",
-           "load_model", "read_config", "save_model", "search_card", "sha256_of"]
+__all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE",
+           "load_model", "read_config", "save_model", "search_card", "sha256_of", "trained_elements"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"

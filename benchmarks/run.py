@@ -88,15 +88,8 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
             if first_success is None and hits.any():  # buffer order is evaluation order
                 first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
     except SearchStalledError as error:  # a failed seed, recorded with its message
-        stalled = str(error)
-        # the stages before the one that raised were tested in the loop; test the rest
-        stage = opt.state.stage - 1
-        mine = np.flatnonzero(opt.state.buffer.stages >= stage)
-        hits = [task.success(opt.space.to_atoms(opt.state.buffer.positions[i]), opt.space.free_indices)
-                for i in mine]
-        if first_success is None and any(hits):
-            first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
-        last_stage_hits = 0.0  # the stage that raised evaluated nothing
+        # the stage that raised evaluated nothing; every earlier one was tested in the loop
+        stalled, last_stage_hits = str(error), 0.0
     wall = time.perf_counter() - started
     energies, evaluations = opt.state.buffer.energies, opt.state.buffer.evaluations
     improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))

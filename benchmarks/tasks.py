@@ -17,13 +17,12 @@ import numpy as np
 from ase import Atoms
 from ase.build import fcc111, fcc211, surface
 from ase.calculators.emt import EMT
-from ase.constraints import FixAtoms
 from ase.calculators.lj import LennardJones
 from ase.geometry import get_distances
 from ase.io import read
 
 from ase_godiff.bondgraph import bond_graph, is_centred_hexagon, same_graph, wheel_graph
-from ase_godiff.examples import heptamer_atoms, step_adatom_atoms
+from ase_godiff.examples import fixed_template, heptamer_atoms, step_adatom_atoms
 from ase_godiff.space import slab_box
 
 __all__ = ["TASKS", "Task", "is_centred_hexagon", "is_pentagonal_bipyramid", "is_step_adatom_minimum"]
@@ -94,17 +93,9 @@ is_step_adatom_minimum = adatom_at(STEP_ADATOM_SITE)
 PT211_ADATOM_SITE = np.array([6.6646, 0.0, 7.0011])
 
 
-def fixed_slab_and_adatom(slab: Atoms, placed: str = "Pt") -> Atoms:
-    """``slab`` fixed whole (lowest atom at z = 0, periodic in x and y), plus ``placed``."""
-    slab.positions[:, 2] -= slab.positions[:, 2].min()
-    slab.pbc = (True, True, False)
-    slab.set_constraint(FixAtoms(indices=range(len(slab))))
-    return slab + Atoms(placed)
-
-
 def pt211_adatom_atoms() -> Atoms:
     """``fcc211('Pt', (3, 2, 3), vacuum=8)`` fixed, plus one Pt to place."""
-    return fixed_slab_and_adatom(fcc211("Pt", size=(3, 2, 3), vacuum=8.0))
+    return fixed_template(fcc211("Pt", size=(3, 2, 3), vacuum=8.0), "Pt")
 
 
 # A Pt adatom on kinked Pt(321), surface("Pt", (3, 2, 1), 6, vacuum=8) fixed: the EMT global
@@ -116,7 +107,7 @@ PT321_ADATOM_SITE = np.array([3.6140, 0.7056, 6.1199])
 
 def pt321_adatom_atoms() -> Atoms:
     """``surface('Pt', (3, 2, 1), 6, vacuum=8)`` fixed, plus one Pt to place."""
-    return fixed_slab_and_adatom(surface("Pt", (3, 2, 1), 6, vacuum=8.0))
+    return fixed_template(surface("Pt", (3, 2, 1), 6, vacuum=8.0), "Pt")
 
 
 # Bimetallic Au4Pt3 (issue 14), EMT: on Task B's Pt(111) slab in the default region, and in
@@ -128,7 +119,7 @@ BIMETALLIC_REFERENCES = Path(__file__).resolve().parent / "results" / "bimetalli
 
 def au4pt3_pt111_atoms() -> Atoms:
     """``fcc111('Pt', (6, 6, 2), vacuum=8)`` fixed, plus Au4Pt3 to place."""
-    return fixed_slab_and_adatom(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Au4Pt3")
+    return fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Au4Pt3")
 
 
 def labelled_graph(atoms: Atoms, indices) -> nx.Graph:
