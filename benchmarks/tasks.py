@@ -34,6 +34,18 @@ ARGON_SIGMA, ARGON_EPSILON = 3.40, 0.0104  # Å, eV: Lennard-Jones argon
 ARGON_BOND = 1.25 * 2 ** (1 / 6) * ARGON_SIGMA  # Å: 1.25 x the pair-potential minimum
 
 
+def chgnet_calculator():
+    """CHGNet's pretrained universal potential on the CPU (weights ship in its wheel;
+    ``pip install 'ase_godiff[chgnet]'``), its log quiet."""
+    import contextlib
+    import io
+
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return CHGNetCalculator(use_device="cpu")
+
+
 def argon_atoms() -> Atoms:
     """Seven free Ar atoms, no template, no cell: the default cluster box."""
     return Atoms("Ar7")
@@ -225,3 +237,16 @@ TASKS.update({
         partial(Atoms, f"Ar{n}"), lj_energy_within(gm * ARGON_EPSILON), gm * ARGON_EPSILON,
         None, argon_lj, 0.01)
     for n, gm in LJ_GLOBAL_MINIMA.items()})
+
+# Task A and Task B with CHGNet (issue 16). Reference minima from
+# benchmarks/chgnet_reference.py: Task A's brute-force grid gives EMT's step site (or its
+# image) as CHGNet's lowest, -120.1983 eV; of the two centred hexagons the fcc one is lower,
+# -446.3704 eV (hcp: -446.3611). Long runs of every method check them (docs/benchmarks.md).
+TASKS.update({
+    "pt-step-adatom-chgnet": Task(
+        "pt-step-adatom-chgnet", "Task A with CHGNet", step_adatom_atoms,
+        is_step_adatom_minimum, -120.1983, (0.0, 4.0), chgnet_calculator),
+    "pt111-heptamer-chgnet": Task(
+        "pt111-heptamer-chgnet", "Task B with CHGNet", heptamer_atoms,
+        is_centred_hexagon, -446.3704, (1.0, 6.0), chgnet_calculator),
+})

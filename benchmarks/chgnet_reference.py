@@ -1,0 +1,85 @@
+"""Reference minima of Task A and Task B under CHGNet (issue 16).
+
+    python benchmarks/chgnet_reference.py [--grid 12 8]
+
+- Task A: a brute-force grid. One Pt adatom is dropped 2.3 Å above the highest template
+  atom within 2 Å (in the plane) at every point of a ``--grid`` of the cell and relaxed
+  with BFGS; the lowest relaxed site is the candidate.
+- Task B: both centred hexagons of the EMT references (fcc and hcp hollow, in
+  ../shared/benchmarks/reference) relaxed with CHGNet.
+Every relaxation is BFGS to fmax 0.01 eV/Å (CHGNet computes in float32). Prints each
+energy (eV) and writes the lowest structures to benchmarks/results/chgnet/reference/. Long
+runs of every method in the harness then check the candidates (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from ase import Atoms
+from ase.io import read, write
+from ase.optimize import BFGS
+
+from tasks import chgnet_calculator
+from ase_godiff.examples import step_adatom_atoms
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent / "shared" / "benchmarks" / "reference"
+OUT = HERE / "results" / "chgnet" / "reference"
+FMAX = 0.01  # eV/Å
+DROP_HEIGHT, NEIGHBOURHOOD = 2.3, 2.0  # Å
+
+
+def relaxed(atoms: Atoms, calc) -> Atoms:
+    atoms = atoms.copy()
+    atoms.calc = calc
+    BFGS(atoms, logfile=None).run(fmax=FMAX, steps=500)
+    atoms.get_potential_energy()
+    return atoms
+
+
+def adatom_grid(shape: tuple[int, int], calc) -> list[Atoms]:
+    """Task A relaxed from every point of a ``shape`` grid over the cell's a and b."""
+    template = step_adatom_atoms()
+    top = template.positions[:-1]
+    results = []
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            xy = (i / shape[0]) * template.cell[0, :2] + (j / shape[1]) * template.cell[1, :2]
+            near = np.linalg.norm(top[:, :2] - xy, axis=1) < NEIGHBOURHOOD
+            z = (top[near, 2].max() if near.any() else top[:, 2].max()) + DROP_HEIGHT
+            atoms = template.copy()
+            atoms.positions[-1] = [xy[0], xy[1], z]
+            results.append(relaxed(atoms, calc))
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--grid", type=int, nargs=2, default=(12, 8))
+    args = parser.parse_args()
+    calc = chgnet_calculator()
+    OUT.mkdir(parents=True, exist_ok=True)
+
+    sites = adatom_grid(tuple(args.grid), calc)
+    energies = np.array([a.get_potential_energy() for a in sites])
+    best = sites[int(np.argmin(energies))]
+    emt_site = read(SHARED / "pt_step122_adatom_emt_gm.extxyz").positions[-1]
+    print(f"Task A: {len(sites)} relaxed adatoms, lowest {energies.min():.4f} eV at "
+          f"{np.round(best.positions[-1], 4).tolist()} (EMT's site: {np.round(emt_site, 4).tolist()}); "
+          f"distinct minima (meV above the lowest): "
+          f"{sorted({round(1000 * (e - energies.min())) for e in energies})}")
+    write(OUT / "pt_step_adatom_chgnet_gm.extxyz", best)
+
+    hexagons = {name: relaxed(read(SHARED / f"{name}.extxyz"), calc)
+                for name in ("pt7_pt111_emt_gm", "pt7_pt111_emt_hexagon_other_hollow")}
+    for name, atoms in hexagons.items():
+        print(f"Task B: {name} relaxed with CHGNet: {atoms.get_potential_energy():.4f} eV")
+    lowest = min(hexagons.values(), key=lambda a: a.get_potential_energy())
+    write(OUT / "pt7_pt111_chgnet_gm.extxyz", lowest)
+
+
+if __name__ == "__main__":
+    main()
