@@ -20,7 +20,7 @@ from ._version import __version__
 from .nn.score import ScoreNetConfig, ScoreNetwork
 
 __all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE",
-           "load_model", "read_config", "save_model", "search_card", "sha256_of", "trained_elements"]
+           "energy_function_name", "load_model", "read_config", "save_model", "search_card", "sha256_of", "trained_elements"]
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -49,6 +49,26 @@ class ModelCardInfo:
     evaluations: int = 0
     benchmark: str = ""
     version: str = ""
+
+
+def energy_function_name(calc) -> str:
+    """How a card names the energy function: the calculator's class, and for one from outside
+    ASE its package's version and, where the calculator says, its model's (CHGNet's
+    ``model.version``), e.g. ``CHGNetCalculator (chgnet 0.4.2, model 0.3.0)``."""
+    import importlib.metadata
+
+    name, package = type(calc).__name__, type(calc).__module__.split(".")[0]
+    if package == "ase":
+        return name
+    details = []
+    try:
+        details.append(f"{package} {importlib.metadata.version(package)}")
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    model_version = getattr(getattr(calc, "model", None), "version", None)
+    if isinstance(model_version, str):
+        details.append(f"model {model_version}")
+    return f"{name} ({', '.join(details)})" if details else name
 
 
 def search_card(*, name: str, description: str, atoms, free_indices, energy_function: str,

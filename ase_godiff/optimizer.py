@@ -18,7 +18,7 @@ from ase import Atoms
 from .evaluate import Evaluation, distinct_lowest, evaluate, evaluate_many, relax
 from .initial_state import DTYPE, initial_state, resolve_device
 from .learner import Learner
-from .model_io import save_model, search_card
+from .model_io import energy_function_name, save_model, search_card
 from .nn.score import ScoreNetConfig
 from .observers import Call, StageReport
 from .run_files import RunFiles
@@ -167,7 +167,7 @@ class GODiffOptimizer:
         card = search_card(
             name=name or str(folder).rstrip("/").split("/")[-1], description=description,
             atoms=self.space.atoms, free_indices=self.space.free_indices,
-            energy_function=type(self.calc).__name__,
+            energy_function=energy_function_name(self.calc),
             temperatures=f"{s.kT_start} to {state.kT or s.kT_end or 'none yet'} ({s.schedule})",
             evaluations=state.nevaluations, benchmark=benchmark,
             best_energy=float(state.buffer.energies.min()) if len(state.buffer) else None)

@@ -22,12 +22,11 @@ from ase import Atoms
 from ase.io import read, write
 from ase.optimize import BFGS
 
-from tasks import chgnet_calculator
+from tasks import CHGNET_REFERENCES, chgnet_calculator
 from ase_godiff.examples import step_adatom_atoms
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "benchmarks" / "reference"
-OUT = HERE / "results" / "chgnet" / "reference"
 FMAX = 0.01  # eV/Å
 DROP_HEIGHT, NEIGHBOURHOOD = 2.3, 2.0  # Å
 
@@ -61,7 +60,7 @@ def main():
     parser.add_argument("--grid", type=int, nargs=2, default=(12, 8))
     args = parser.parse_args()
     calc = chgnet_calculator()
-    OUT.mkdir(parents=True, exist_ok=True)
+    CHGNET_REFERENCES.mkdir(parents=True, exist_ok=True)
 
     sites = adatom_grid(tuple(args.grid), calc)
     energies = np.array([a.get_potential_energy() for a in sites])
@@ -71,14 +70,14 @@ def main():
           f"{np.round(best.positions[-1], 4).tolist()} (EMT's site: {np.round(emt_site, 4).tolist()}); "
           f"distinct minima (meV above the lowest): "
           f"{sorted({round(1000 * (e - energies.min())) for e in energies})}")
-    write(OUT / "pt_step_adatom_chgnet_gm.extxyz", best)
+    write(CHGNET_REFERENCES / "pt_step_adatom_chgnet_gm.extxyz", best)
 
     hexagons = {name: relaxed(read(SHARED / f"{name}.extxyz"), calc)
                 for name in ("pt7_pt111_emt_gm", "pt7_pt111_emt_hexagon_other_hollow")}
     for name, atoms in hexagons.items():
         print(f"Task B: {name} relaxed with CHGNet: {atoms.get_potential_energy():.4f} eV")
     lowest = min(hexagons.values(), key=lambda a: a.get_potential_energy())
-    write(OUT / "pt7_pt111_chgnet_gm.extxyz", lowest)
+    write(CHGNET_REFERENCES / "pt7_pt111_chgnet_gm.extxyz", lowest)
 
 
 if __name__ == "__main__":

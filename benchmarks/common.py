@@ -37,6 +37,23 @@ def summarise(records: list[dict]) -> dict:
     }
 
 
+def wall_at(record: dict, evaluations) -> np.ndarray:
+    """Wall seconds (s) into a run at the given evaluation counts: from the run's stage marks
+    ``[evaluations, seconds]`` where it has them, else interpolated linearly over its
+    evaluations (each call about as long as the next)."""
+    marks = np.array(record.get("stage_marks") or [[0, 0.0], [record["evaluations"], record["wall_seconds"]]])
+    return np.interp(evaluations, np.r_[0, marks[:, 0]], np.r_[0.0, marks[:, 1]])
+
+
+def median_wall_to_success(records: list[dict]) -> tuple[float, bool]:
+    """The median over seeds of the wall seconds to the first success, a failed seed counted
+    as its whole run; and whether that median is only a lower bound (it falls on a failure)."""
+    walls = sorted((float(wall_at(r, r["first_success"])), False) if r["first_success"] is not None
+                   else (r["wall_seconds"], True) for r in records)
+    middle = walls[(len(walls) - 1) // 2: len(walls) // 2 + 1]
+    return float(np.mean([w for w, _ in middle])), any(bound for _, bound in middle)
+
+
 def machine_info(torch_threads: int | None = None) -> dict:
     """CPU, cores, GPU, versions and the commit (``-dirty`` when the package or these scripts
     differ from it). A seed repeats bit for bit only with the same builds.

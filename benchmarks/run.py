@@ -75,9 +75,10 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     atoms, box = task.atoms_and_box()
     started = time.perf_counter()
     opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, **overrides)
-    first_success, last_stage_hits, stalled = None, 0.0, None
+    first_success, last_stage_hits, stalled, marks = None, 0.0, None, []
     try:
         for _ in opt.irun(max_evaluations=max_evaluations):
+            marks.append([opt.state.nevaluations, time.perf_counter() - started])
             stage = opt.state.stage - 1
             stages = opt.state.buffer.stages
             mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
@@ -107,6 +108,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         "seconds": {part: float(sum(t[part] for t in opt.state.timings))
                     for part in ("sample", "evaluate", "train")},
         "torch_threads": torch.get_num_threads(),
+        "stage_marks": marks,  # [evaluations, wall seconds] at the end of each stage
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
         "trace": [[int(evaluations[i]), float(energies[i])] for i in improved],
     }

@@ -238,6 +238,8 @@ TASKS.update({
         None, argon_lj, 0.01)
     for n, gm in LJ_GLOBAL_MINIMA.items()})
 
+CHGNET_REFERENCES = Path(__file__).resolve().parent / "results" / "chgnet" / "reference"
+
 # Task A and Task B with CHGNet (issue 16). Reference minima from
 # benchmarks/chgnet_reference.py: Task A's brute-force grid gives EMT's step site (or its
 # image) as CHGNet's lowest, -120.1983 eV; of the two centred hexagons the fcc one is lower,

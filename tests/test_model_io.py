@@ -134,3 +134,21 @@ def test_sha256_of_a_file(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"x" * 3_000_000)
     assert sha256_of(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
+
+
+def test_a_card_names_the_energy_function_with_its_package_and_model_versions():
+    from types import SimpleNamespace
+
+    import torch
+    from ase.calculators.emt import EMT
+
+    from ase_godiff.model_io import energy_function_name
+
+    class UniversalPotential:  # as CHGNet's calculator exposes its model's version
+        model = SimpleNamespace(version="0.3.0")
+
+    assert energy_function_name(EMT()) == "EMT"
+    assert energy_function_name(UniversalPotential()) == "UniversalPotential (model 0.3.0)"
+    UniversalPotential.__module__ = "torch.potentials"
+    assert energy_function_name(UniversalPotential()) == (
+        f"UniversalPotential (torch {torch.__version__}, model 0.3.0)")

@@ -279,3 +279,34 @@ def test_lj19_seed_1_trains_a_model_whose_samples_are_finite_and_apart(caplog):
     samples = opt.learner.sample(opt.state, 16)
     assert np.isfinite(samples).all()
     assert sum(not opt.space.too_close(x) for x in samples) >= 12
+
+
+def test_wall_time_to_success_reads_stage_marks_and_bounds_a_median_on_a_failure():
+    from common import median_wall_to_success, wall_at
+
+    marked = {"evaluations": 100, "wall_seconds": 50.0, "first_success": 30,
+              "stage_marks": [[20, 40.0], [100, 50.0]]}
+    linear = {"evaluations": 100, "wall_seconds": 50.0, "first_success": 30}
+    assert wall_at(marked, 30) == pytest.approx(41.25)  # inside the second stage
+    assert wall_at(linear, 30) == pytest.approx(15.0)
+    failed = {"evaluations": 100, "wall_seconds": 80.0, "first_success": None}
+    assert median_wall_to_success([marked, linear, failed]) == (pytest.approx(41.25), False)
+    assert median_wall_to_success([linear, failed, dict(failed)]) == (80.0, True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task_name, file", [("pt-step-adatom-chgnet", "pt_step_adatom_chgnet_gm"),
+                                             ("pt111-heptamer-chgnet", "pt7_pt111_chgnet_gm")])
+def test_chgnet_references_are_relaxed_minima_at_the_task_energy(task_name, file):
+    pytest.importorskip("chgnet")
+    from ase.io import read
+
+    from tasks import CHGNET_REFERENCES
+
+    task = TASKS[task_name]
+    atoms = read(CHGNET_REFERENCES / f"{file}.extxyz")
+    free = range(len(task.build().constraints[0].index), len(atoms))
+    atoms.calc = task.calculator()
+    assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=2e-3)
+    assert np.abs(atoms.get_forces()[free]).max() < 0.02  # eV/Å: relaxed (float32 CHGNet)
+    assert task.success(atoms, free)

@@ -25,6 +25,8 @@ REVISION = "v0.1.0"  # the tag each Hub repo gets when published
 
 
 BENCHMARK_HEADING = "\n## Benchmark\n"
+# the registry's name for each recipe calculator (``godiff list`` shows it)
+ENERGY_FUNCTIONS = {"emt": "EMT", "chgnet": "CHGNet", "mace-mp": "MACE-MP-0"}
 
 
 def write_card(name: str) -> None:
@@ -45,7 +47,8 @@ def register(name: str, recipe: dict, shipped: Path, registry: Path = REGISTRY):
     entries = {e.name: e for e in read_registry(registry)} if registry.exists() else {}
     entries[name] = ZooEntry(name=name, repo_id=f"ase-godiff/{name}", revision=REVISION,
                              description=recipe["output"].get("description", ""),
-                             energy_function=recipe["calculator"]["name"].upper(),
+                             energy_function=ENERGY_FUNCTIONS.get(recipe["calculator"]["name"],
+                                                          recipe["calculator"]["name"]),
                              sha256=pin(shipped))
     write_registry(entries.values(), registry)
     return entries[name]
