@@ -71,6 +71,11 @@ def energy_function_name(calc) -> str:
     return f"{name} ({', '.join(details)})" if details else name
 
 
+def energy_function_tag(energy_function: str) -> str:
+    """A card's tag for its energy function: ``'CHGNetCalculator (chgnet 0.4.2)'`` -> ``'chgnet'``."""
+    return energy_function.split()[0].lower().removesuffix("calculator") or energy_function.lower()
+
+
 def search_card(*, name: str, description: str, atoms, free_indices, energy_function: str,
                 temperatures: str, evaluations: int, best_energy: float | None,
                 benchmark: str = "") -> ModelCardInfo:
@@ -193,7 +198,7 @@ def _few(items: list[str], n: int = 3) -> str:
 
 
 def _model_card(info: ModelCardInfo, config: ScoreNetConfig, version: str) -> ModelCard:
-    tags = TAGS + [info.energy_function.lower()] if info.energy_function else TAGS
+    tags = TAGS + [energy_function_tag(info.energy_function)] if info.energy_function else TAGS
     data = ModelCardData(library_name=LIBRARY, license="mit", tags=tags)
     architecture = ", ".join(f"{k} = {v}" for k, v in config.to_dict().items())
     body = f"""

@@ -33,6 +33,11 @@ __all__ = ["GODiffOptimizer", "SearchStalledError"]
 log = logging.getLogger(__name__)
 
 
+def _kT_text(kT: float | None) -> str:
+    """A card's final kT (eV), three significant figures."""
+    return "none yet" if kT is None else f"{kT:.3g}"
+
+
 class GODiffOptimizer:
     """Global optimisation of the free atoms of ``atoms`` by GO-Diff (arXiv 2510.13448).
 
@@ -168,7 +173,7 @@ class GODiffOptimizer:
             name=name or str(folder).rstrip("/").split("/")[-1], description=description,
             atoms=self.space.atoms, free_indices=self.space.free_indices,
             energy_function=energy_function_name(self.calc),
-            temperatures=f"{s.kT_start} to {state.kT or s.kT_end or 'none yet'} ({s.schedule})",
+            temperatures=f"{s.kT_start:.3g} to {_kT_text(state.kT or s.kT_end)} ({s.schedule})",
             evaluations=state.nevaluations, benchmark=benchmark,
             best_energy=float(state.buffer.energies.min()) if len(state.buffer) else None)
         save_model(state.model, folder, card)

@@ -1,7 +1,9 @@
-"""Evaluations per second for one stage of Pt7/Pt(111) structures: batched MACE vs one by one.
+"""Evaluations per second for one stage of Pt7/Pt(111) structures: batched MACE vs one by one
+(or, with --calculator chgnet, CHGNet's own batching, ``predict_structure``, vs one by one).
 
     python benchmarks/batched_eval.py [--structures 128] [--channels 128] [--elements 89]
                                       [--batch-size 32] [--dtype float64] [--threads N]
+                                      [--calculator mace|chgnet]
 
 The MACE model has random weights (MACE-MP-0's weights cannot be downloaded here) and
 MACE-MP-0 medium's shape by default: ScaleShiftMACE, 2 residual interactions, max_ell 3,
@@ -46,6 +48,43 @@ def build_model(path: str, channels: int, elements: int) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def chgnet_batched(structures, batch_size: int) -> list:
+    """CHGNet's own batched inference on ``structures``: (energy eV, forces eV/Å) each."""
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from tasks import chgnet_calculator
+
+    model = chgnet_calculator().model
+    predictions = model.predict_structure([AseAtomsAdaptor.get_structure(a) for a in structures],
+                                          task="ef", batch_size=batch_size)
+    return [(float(p["e"]) * len(a), p["f"]) for p, a in zip(predictions, structures)]
+
+
+def compare_chgnet(structures, batch_size: int) -> None:
+    """One by one through ASE (what a search does today) against CHGNet's predict_structure."""
+    from ase_godiff.evaluate import evaluate
+
+    from tasks import chgnet_calculator
+
+    calc = chgnet_calculator()
+    evaluate(structures[0], calc)  # warm-up both paths
+    chgnet_batched(structures[:2], batch_size)
+    started = time.perf_counter()
+    single = [evaluate(a, calc) for a in structures]
+    one_by_one = time.perf_counter() - started
+    started = time.perf_counter()
+    batched = chgnet_batched(structures, batch_size)
+    batched_time = time.perf_counter() - started
+    error = max(abs(a.energy - e) for a, (e, _) in zip(single, batched))
+    force_error = max(np.abs(a.forces - f).max() for a, (_, f) in zip(single, batched))
+    n = len(structures)
+    print(f"CHGNet, torch threads {torch.get_num_threads()}: {n} structures of {len(structures[0])} "
+          f"atoms: one by one {one_by_one:.1f} s ({n / one_by_one:.2f} evaluations/s); "
+          f"predict_structure (batch {batch_size}) {batched_time:.1f} s ({n / batched_time:.2f} "
+          f"evaluations/s); batched / one by one {one_by_one / batched_time:.2f}x; "
+          f"max |dE| {error:.1e} eV, max |dF| {force_error:.1e} eV/Å")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,24 +95,29 @@ def main():
     parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--calculator", choices=["mace", "chgnet"], default="mace")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 under torch >= 2.6
-    from mace.calculators import MACECalculator
-
     from ase_godiff.evaluate import evaluate, evaluate_many
     from ase_godiff.space import SearchSpace
     from ase_godiff.examples import heptamer_atoms
+
+    atoms = heptamer_atoms()
+    space = SearchSpace(atoms)
+    rng = np.random.default_rng(0)
+    structures = [space.to_atoms(x) for x in space.box.sample_uniform(args.structures, space.n_free, rng)]
+    if args.calculator == "chgnet":
+        compare_chgnet(structures, args.batch_size)
+        print(machine_info())
+        return
+    torch.serialization.add_safe_globals([slice])  # e3nn 0.4.4 under torch >= 2.6
+    from mace.calculators import MACECalculator
 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "mace.model")
         parameters = build_model(path, args.channels, args.elements)
         calc = MACECalculator(model_paths=path, device=args.device, default_dtype=args.dtype)
-    atoms = heptamer_atoms()
-    space = SearchSpace(atoms)
-    rng = np.random.default_rng(0)
-    structures = [space.to_atoms(x) for x in space.box.sample_uniform(args.structures, space.n_free, rng)]
     edges = np.mean([len(calc._atoms_to_batch(a)["edge_index"][0]) for a in structures[:8]])
 
     evaluate(structures[0], calc)  # warm-up: first calls build e3nn code and caches

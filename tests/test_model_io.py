@@ -152,3 +152,5 @@ def test_a_card_names_the_energy_function_with_its_package_and_model_versions():
     UniversalPotential.__module__ = "torch.potentials"
     assert energy_function_name(UniversalPotential()) == (
         f"UniversalPotential (torch {torch.__version__}, model 0.3.0)")
+    assert model_io.energy_function_tag("CHGNetCalculator (chgnet 0.4.2, model 0.3.0)") == "chgnet"
+    assert model_io.energy_function_tag("EMT") == "emt"
