@@ -49,7 +49,8 @@ def build_model(path: str, channels: int, elements: int) -> int:
 
 
 def chgnet_batched(structures, batch_size: int) -> list:
-    """CHGNet's own batched inference on ``structures``: (energy eV, forces eV/Å) each."""
+    """CHGNet's own batched inference on ``structures``: (energy eV, forces eV/Å with the
+    structure's constraints applied) each."""
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from tasks import chgnet_calculator
@@ -57,7 +58,13 @@ def chgnet_batched(structures, batch_size: int) -> list:
     model = chgnet_calculator().model
     predictions = model.predict_structure([AseAtomsAdaptor.get_structure(a) for a in structures],
                                           task="ef", batch_size=batch_size)
-    return [(float(p["e"]) * len(a), p["f"]) for p, a in zip(predictions, structures)]
+    results = []
+    for prediction, atoms in zip(predictions, structures):
+        forces = np.array(prediction["f"], dtype=float)
+        for constraint in atoms.constraints:  # as atoms.get_forces() would: the template is fixed
+            constraint.adjust_forces(atoms, forces)
+        results.append((float(prediction["e"]) * len(atoms), forces))
+    return results
 
 
 def compare_chgnet(structures, batch_size: int) -> None:
