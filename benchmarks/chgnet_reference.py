@@ -6,7 +6,9 @@
   atom within 2 Å (in the plane) at every point of a ``--grid`` of the cell and relaxed
   with BFGS; the lowest relaxed site is the candidate.
 - Task B: both centred hexagons of the EMT references (fcc and hcp hollow, in
-  ../shared/benchmarks/reference) relaxed with CHGNet.
+  ../shared/benchmarks/reference) relaxed with CHGNet, and ``--starts`` random compact
+  Pt7 clusters (no two atoms closer than 2.3 Å, within 3.5 Å of their centre, 1.5-5 Å
+  above the surface) relaxed the same way: the 3D shapes a 2D hexagon competes with.
 Every relaxation is BFGS to fmax 0.01 eV/Å (CHGNet computes in float32). Prints each
 energy (eV) and writes the lowest structures to benchmarks/results/chgnet/reference/. Long
 runs of every method in the harness then check the candidates (docs/benchmarks.md).
@@ -23,7 +25,8 @@ from ase.io import read, write
 from ase.optimize import BFGS
 
 from tasks import CHGNET_REFERENCES, chgnet_calculator
-from ase_godiff.examples import step_adatom_atoms
+from ase_godiff.bondgraph import is_centred_hexagon
+from ase_godiff.examples import heptamer_atoms, step_adatom_atoms
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parent.parent / "shared" / "benchmarks" / "reference"
@@ -55,12 +58,38 @@ def adatom_grid(shape: tuple[int, int], calc) -> list[Atoms]:
     return results
 
 
+def compact_clusters(count: int, rng: np.random.Generator) -> list[Atoms]:
+    """Task B's slab with Pt7 at random in a compact 3D cluster above the middle of the cell."""
+    template = heptamer_atoms()
+    top = template.positions[:-7, 2].max()
+    centre = template.cell[:2, :2].sum(axis=0) / 2
+    clusters = []
+    while len(clusters) < count:
+        points = rng.uniform(-3.5, 3.5, (7, 3))
+        points = points[np.linalg.norm(points, axis=1) < 3.5]
+        if len(points) < 7:
+            continue
+        distances = np.linalg.norm(points[:, None] - points[None], axis=-1)[np.triu_indices(7, 1)]
+        if distances.min() < 2.3:
+            continue
+        atoms = template.copy()
+        atoms.positions[-7:, :2] = centre + points[:, :2]
+        atoms.positions[-7:, 2] = top + 1.5 + (points[:, 2] - points[:, 2].min()) * 3.5 / 7
+        clusters.append(atoms)
+    return clusters
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--grid", type=int, nargs=2, default=(12, 8))
+    parser.add_argument("--starts", type=int, default=16, help="random compact Pt7 clusters")
+    parser.add_argument("--only-clusters", action="store_true", help="skip Task A and the hexagons")
     args = parser.parse_args()
     calc = chgnet_calculator()
     CHGNET_REFERENCES.mkdir(parents=True, exist_ok=True)
+    if args.only_clusters:
+        relax_clusters(args.starts, calc)
+        return
 
     sites = adatom_grid(tuple(args.grid), calc)
     energies = np.array([a.get_potential_energy() for a in sites])
@@ -77,7 +106,23 @@ def main():
     for name, atoms in hexagons.items():
         print(f"Task B: {name} relaxed with CHGNet: {atoms.get_potential_energy():.4f} eV")
     lowest = min(hexagons.values(), key=lambda a: a.get_potential_energy())
-    write(CHGNET_REFERENCES / "pt7_pt111_chgnet_gm.extxyz", lowest)
+    write(CHGNET_REFERENCES / "pt7_pt111_chgnet_hexagon.extxyz", lowest)
+    relax_clusters(args.starts, calc)
+
+
+def relax_clusters(count: int, calc) -> None:
+    """Relax ``count`` compact clusters; print each energy (eV) and bond graph, write the lowest."""
+    results = []
+    for k, atoms in enumerate(compact_clusters(count, np.random.default_rng(0))):
+        atoms = relaxed(atoms, calc)
+        free = range(len(atoms) - 7, len(atoms))
+        heights = atoms.positions[-7:, 2] - atoms.positions[:-7, 2].max()
+        print(f"Task B: compact start {k}: {atoms.get_potential_energy():.4f} eV, centred hexagon "
+              f"{is_centred_hexagon(atoms, free)}, layers above the surface "
+              f"{np.bincount(np.round(heights / 2.2).astype(int)).tolist()}", flush=True)
+        results.append(atoms)
+    lowest = min(results, key=lambda a: a.get_potential_energy())
+    write(CHGNET_REFERENCES / "pt7_pt111_chgnet_compact.extxyz", lowest)
 
 
 if __name__ == "__main__":

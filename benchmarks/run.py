@@ -42,11 +42,13 @@ POST_RELAX_STEPS = 1000
 
 def relax_best(task, space, free_positions) -> dict:
     """Post-processing, never counted in ``evaluations``: BFGS on the best structure found,
-    every calculator call counted in ``relax_calls``; whether the result passes the task's test."""
+    every calculator call counted in ``relax_calls``; whether the result passes the task's
+    test, and its free atoms' positions (Å; the template is the task's)."""
     from ase.optimize import BFGS
 
     if free_positions is None:
-        return {"relaxed_best_energy": None, "relax_calls": 0, "relaxed_success": False}
+        return {"relaxed_best_energy": None, "relax_calls": 0, "relaxed_success": False,
+                "relaxed_best_free_positions": None}
     atoms = space.to_atoms(free_positions)
     calc = task.calculator()
     calls, calculate = [0], calc.calculate
@@ -60,7 +62,8 @@ def relax_best(task, space, free_positions) -> dict:
     BFGS(atoms, logfile=None).run(fmax=POST_RELAX_FMAX * task.energy_scale, steps=POST_RELAX_STEPS)
     energy = float(atoms.get_potential_energy())
     return {"relaxed_best_energy": energy, "relax_calls": calls[0],
-            "relaxed_success": bool(task.success(atoms, space.free_indices))}
+            "relaxed_success": bool(task.success(atoms, space.free_indices)),
+            "relaxed_best_free_positions": atoms.positions[space.free_indices].round(5).tolist()}
 
 
 def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None) -> dict:
