@@ -82,6 +82,9 @@ def run_peer(task, seed: int, work: Path, python: str, stages=None, wall_limit=N
         except (KeyboardInterrupt, SystemExit):  # cut off: the worker is killed, its files kept
             returncode = "interrupted"
     process_wall = time.perf_counter() - started
+    if returncode not in (0, "interrupted") and not (work / "worker.json").exists():
+        raise SystemExit(f"the go-diff worker failed (exit {returncode}) before its first stage "
+                         f"ended: see {work / 'worker.log'}")
     if not keep_logs:
         shutil.rmtree(logs, ignore_errors=True)
     path = work / "worker.json"  # rewritten after each stage: absent if cut off in the first
@@ -137,7 +140,7 @@ def main():
         group, name = key.split(".", 1)
         overrides.setdefault(group, {})[name] = ast.literal_eval(value)
     machine = machine_info(torch_threads=1)
-    record = run_peer(TASKS[args.task], args.seed, args.out.with_suffix(""), args.python,
+    record = run_peer(TASKS[args.task], args.seed, args.out.with_suffix("").resolve(), args.python,
                       args.stages, args.wall_limit, args.max_evaluations, overrides, args.keep_logs)
     print(f"seed {record['seed']}: evaluations {record['evaluations']}, first success "
           f"{record['first_success']}, best {record['best_energy']:.4f} eV, wall "

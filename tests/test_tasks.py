@@ -263,6 +263,29 @@ def test_basin_hopping_swap_moves_exchange_two_unlike_atoms(monkeypatch):
         np.testing.assert_allclose(after.positions[moved], before.positions[moved[::-1]])
 
 
+@pytest.mark.parametrize("separate", [False, True])
+def test_basin_hopping_with_separate_never_evaluates_atoms_closer_than_rss_allows(monkeypatch, separate):
+    """CHGNet binds two Pt 0.3 Å apart: with separate=True no hop may put atoms that close."""
+    import baselines
+    from ase_godiff.space import SearchSpace
+
+    space = SearchSpace(Atoms("Pt6"))
+    crowded = []
+
+    def unrelaxed(atoms, calc, counter, energy_scale):  # every move accepted, atoms kept
+        crowded.append(not baselines.well_separated(space, atoms.positions[space.free_indices]))
+        counter.record(atoms, -float(len(crowded)))
+        return -float(len(crowded))
+
+    monkeypatch.setattr(baselines, "relax", unrelaxed)
+    counter = baselines.Counter(space, lambda atoms, free: False, 200)
+    baselines.run_basin_hopping(space, None, np.random.default_rng(0), counter, hop=1.5,
+                                separate=separate)
+    assert len(crowded) == 200
+    assert any(crowded) is not separate  # without the check some hops crowd atoms
+    assert (counter.rejected > 0) is separate
+
+
 @pytest.mark.slow  # a stage of LJ19 and its training, about a minute
 def test_lj19_seed_1_trains_a_model_whose_samples_are_finite_and_apart(caplog):
     """The search that used to be stuck: stage 0's energies span 5e4 eV, the stage's kT is
@@ -296,7 +319,7 @@ def test_wall_time_to_success_reads_stage_marks_and_bounds_a_median_on_a_failure
 
 @pytest.mark.slow
 @pytest.mark.parametrize("task_name, file", [("pt-step-adatom-chgnet", "pt_step_adatom_chgnet_gm"),
-                                             ("pt111-heptamer-chgnet", "pt7_pt111_chgnet_gm")])
+                                             ("pt111-heptamer-chgnet", "pt7_pt111_chgnet_hexagon")])
 def test_chgnet_references_are_relaxed_minima_at_the_task_energy(task_name, file):
     pytest.importorskip("chgnet")
     from ase.io import read
