@@ -167,8 +167,11 @@ def test_the_harness_relaxes_the_best_apart_and_counts_its_calls():
     result = relax_best(task, space, near)
     assert result["relaxed_success"] and result["relax_calls"] > 1
     assert result["relaxed_best_energy"] == pytest.approx(task.reference_energy, abs=0.01 * ARGON_EPSILON)
+    relaxed = space.to_atoms(np.array(result["relaxed_best_free_positions"]))
+    relaxed.calc = task.calculator()
+    assert relaxed.get_potential_energy() == pytest.approx(result["relaxed_best_energy"], abs=1e-4 * ARGON_EPSILON)
     assert relax_best(task, space, None) == {"relaxed_best_energy": None, "relax_calls": 0,
-                                              "relaxed_success": False}
+                                              "relaxed_success": False, "relaxed_best_free_positions": None}
 
 
 def test_a_stalled_godiff_search_is_a_failed_record_not_a_crash():
