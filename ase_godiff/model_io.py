@@ -7,6 +7,7 @@ ever unpickled. This is the layout ``huggingface_hub`` and the Hub expect of a m
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +56,6 @@ def energy_function_name(calc) -> str:
     """How a card names the energy function: the calculator's class, and for one from outside
     ASE its package's version and, where the calculator says, its model's (CHGNet's
     ``model.version``), e.g. ``CHGNetCalculator (chgnet 0.4.2, model 0.3.0)``."""
-    import importlib.metadata
-
     name, package = type(calc).__name__, type(calc).__module__.split(".")[0]
     if package == "ase":
         return name

@@ -1,7 +1,8 @@
 """Reference minima of Task A and Task B under CHGNet (issue 16).
 
-    python benchmarks/chgnet_reference.py [--grid 12 8]
+    python benchmarks/chgnet_reference.py [--part all|dimer|clusters] [--grid 12 8] [--starts 16]
 
+- CHGNet's Pt2 dimer from 0.2 to 2.8 Å (it binds two Pt 0.3 Å apart: a hole of the potential).
 - Task A: a brute-force grid. One Pt adatom is dropped 2.3 Å above the highest template
   atom within 2 Å (in the plane) at every point of a ``--grid`` of the cell and relaxed
   with BFGS; the lowest relaxed site is the candidate.
@@ -79,19 +80,36 @@ def compact_clusters(count: int, rng: np.random.Generator) -> list[Atoms]:
     return clusters
 
 
+def dimer_energies(calc) -> None:
+    """Print CHGNet's energy (eV) of a gas-phase Pt2 at separations from 0.2 to 2.8 Å: the
+    short-range hole basin hopping fell into on Task B."""
+    for distance in (0.2, 0.3, 0.5, 0.8, 1.2, 1.6, 2.0, 2.35, 2.8):
+        dimer = Atoms("Pt2", positions=[[0, 0, 0], [0, 0, distance]], cell=[15, 15, 15])
+        dimer.center()
+        dimer.calc = calc
+        print(f"Pt2 at {distance:.2f} Å: {dimer.get_potential_energy():.3f} eV", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("all", "dimer", "clusters"), default="all",
+                        help="dimer: only the Pt2 curve; clusters: only the compact Pt7 starts")
     parser.add_argument("--grid", type=int, nargs=2, default=(12, 8))
     parser.add_argument("--starts", type=int, default=16, help="random compact Pt7 clusters")
-    parser.add_argument("--only-clusters", action="store_true", help="skip Task A and the hexagons")
     args = parser.parse_args()
     calc = chgnet_calculator()
     CHGNET_REFERENCES.mkdir(parents=True, exist_ok=True)
-    if args.only_clusters:
+    if args.part in ("all", "dimer"):
+        dimer_energies(calc)
+    if args.part == "all":
+        task_a_and_hexagons(tuple(args.grid), calc)
+    if args.part in ("all", "clusters"):
         relax_clusters(args.starts, calc)
-        return
 
-    sites = adatom_grid(tuple(args.grid), calc)
+
+def task_a_and_hexagons(grid: tuple[int, int], calc) -> None:
+    """Task A's grid and both relaxed hexagons: print the energies (eV), write the lowest."""
+    sites = adatom_grid(grid, calc)
     energies = np.array([a.get_potential_energy() for a in sites])
     best = sites[int(np.argmin(energies))]
     emt_site = read(SHARED / "pt_step122_adatom_emt_gm.extxyz").positions[-1]
@@ -100,18 +118,17 @@ def main():
           f"distinct minima (meV above the lowest): "
           f"{sorted({round(1000 * (e - energies.min())) for e in energies})}")
     write(CHGNET_REFERENCES / "pt_step_adatom_chgnet_gm.extxyz", best)
-
     hexagons = {name: relaxed(read(SHARED / f"{name}.extxyz"), calc)
                 for name in ("pt7_pt111_emt_gm", "pt7_pt111_emt_hexagon_other_hollow")}
     for name, atoms in hexagons.items():
         print(f"Task B: {name} relaxed with CHGNet: {atoms.get_potential_energy():.4f} eV")
     lowest = min(hexagons.values(), key=lambda a: a.get_potential_energy())
     write(CHGNET_REFERENCES / "pt7_pt111_chgnet_hexagon.extxyz", lowest)
-    relax_clusters(args.starts, calc)
 
 
 def relax_clusters(count: int, calc) -> None:
-    """Relax ``count`` compact clusters; print each energy (eV) and bond graph, write the lowest."""
+    """Relax ``count`` compact clusters; print each energy (eV), whether it is a centred hexagon
+    and its atoms per layer above the surface; write the lowest."""
     results = []
     for k, atoms in enumerate(compact_clusters(count, np.random.default_rng(0))):
         atoms = relaxed(atoms, calc)

@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 from common import machine_info
+from ase_godiff import runconfig
 
 
 def structures(n: int, seed: int = 0):
@@ -41,11 +42,9 @@ def structures(n: int, seed: int = 0):
 
 
 def make_calculator(name: str):
-    if name == "emt":
-        from ase.calculators.emt import EMT
-        return EMT()
-    from chgnet.model.dynamics import CHGNetCalculator
-    return CHGNetCalculator(use_device="cpu")
+    from tasks import chgnet_calculator
+
+    return chgnet_calculator() if name == "chgnet" else runconfig.make_calculator({"name": name})
 
 
 def _one_thread():

@@ -218,11 +218,11 @@ def main(input_path: Path):
         timed("train", train_)(*args, **kwargs)
         stages[-1].update(completed=True, train_steps=godiff.trainer.global_step - steps)
 
-    def finish_stage(write=True):
+    def finish_stage(save=True):
         stage = stages[-1]
         stage["seconds"] = time.perf_counter() - stage.pop("started")
         stage["other"] = stage["seconds"] - stage["sample"] - stage["evaluate"] - stage["train"]
-        if write:
+        if save:
             dump("running")
 
     sample_, evaluate_, sample_stage_ = godiff.sample, godiff.evaluate, godiff.sample_stage
@@ -255,7 +255,7 @@ def main(input_path: Path):
         stopped_by, error = "error", traceback.format_exc()
         print(error, file=sys.stderr)
     if stages and "started" in stages[-1]:
-        finish_stage(write=False)
+        finish_stage(save=False)
     log.close()
     dump(stopped_by, error)
     return 1 if error else 0

@@ -23,6 +23,7 @@ from ase.io import read
 
 from ase_godiff.bondgraph import bond_graph, is_centred_hexagon, same_graph, wheel_graph
 from ase_godiff.examples import fixed_template, heptamer_atoms, step_adatom_atoms
+from ase_godiff.runconfig import make_calculator
 from ase_godiff.space import slab_box
 
 __all__ = ["TASKS", "Task", "is_centred_hexagon", "is_pentagonal_bipyramid", "is_step_adatom_minimum"]
@@ -36,14 +37,8 @@ ARGON_BOND = 1.25 * 2 ** (1 / 6) * ARGON_SIGMA  # Å: 1.25 x the pair-potential 
 
 def chgnet_calculator():
     """CHGNet's pretrained universal potential on the CPU (weights ship in its wheel;
-    ``pip install 'ase_godiff[chgnet]'``), its log quiet."""
-    import contextlib
-    import io
-
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return CHGNetCalculator(use_device="cpu")
+    ``pip install 'ase_godiff[chgnet]'``), built as ``godiff run`` builds it."""
+    return make_calculator({"name": "chgnet", "options": {"use_device": "cpu"}})
 
 
 def argon_atoms() -> Atoms:
