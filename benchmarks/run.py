@@ -182,6 +182,7 @@ def main():
         for future in futures:
             record = future.result()
             records.append(record)
+            write_report(args, overrides, machine, records, complete=False)
             print(f"seed {record['seed']}: evaluations {record['evaluations']}, first success "
                   f"{record['first_success']}, best {record['best_energy']:.4f} eV, "
                   f"wall {record['wall_seconds']:.0f} s"
@@ -191,15 +192,22 @@ def main():
                      f"{record['relax_calls']} more calls, at the GM: {record['relaxed_success']}"
                      if record.get("relaxed_best_energy") is not None else "")
                   + (f"; STALLED: {record['stalled']}" if record.get("stalled") else ""), flush=True)
+    report = write_report(args, overrides, machine, records, complete=True)
+    print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
+
+
+def write_report(args, overrides: dict, machine: dict, records: list[dict], complete: bool) -> dict:
+    """The report over the seeds finished so far, written to ``--out`` after every seed so
+    that a run cut short keeps its finished seeds; ``complete`` says whether all ran."""
     label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
     report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
-              "machine": machine, "records": records,
+              "machine": machine, "complete": complete, "records": records,
               "summary": {**summarise(records), **relaxed_summary(records)}}
-    print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=1))
+    return report
 
 
 if __name__ == "__main__":
