@@ -205,7 +205,13 @@ class GODiffOptimizer:
         structures = [self.space.to_atoms(x) for x in candidates]
         evaluate_all = partial(evaluate_many, calc=self.calc, executor=self.executor, timeout=self.call_timeout)
         results = self.files.replay_or_evaluate(state.stage, structures, evaluate_all)
-        energies = [result.energy for result in results if self._book(result)]
+        ok = [result for result in results if self._book(result)]  # booked as each call returns
+        energies = [result.energy for result in ok]
+        if s.stage_relax_top:
+            lowest = distinct_lowest(np.array(energies), s.stage_relax_top)
+            left = None if max_samples is None else max_samples - len(structures)
+            self._relax_booked([self.space.free_positions_of(ok[i].atoms) for i in lowest],
+                               fmax=s.stage_relax_fmax, calls=s.stage_relax_calls, budget=left)
         evaluated = time.perf_counter()
         state.nrejected += rejected
         state.kT = self.schedule.kT(state.stage, state.buffer.energies if len(state.buffer) else None,
@@ -226,26 +232,36 @@ class GODiffOptimizer:
                        evaluated=len(energies))
 
     def polish(self, max_evaluations: int | None = None) -> None:
-        """BFGS on the ``relax_top`` best distinct structures; every call booked, the budget kept."""
+        """L-BFGS-B from the ``relax_top`` best distinct structures; every call booked, the budget kept."""
         s, state = self.settings, self.state
-        for index in distinct_lowest(state.buffer.energies, s.relax_top):
-            left = None if max_evaluations is None else max_evaluations - state.nevaluations
-            if left is not None and left < 1:
-                break
-            steps = s.relax_steps if left is None else min(s.relax_steps, left - 1)  # steps + 1 calls
-            for result in relax(self.space.to_atoms(state.buffer.positions[index]), self._evaluate_one,
-                                fmax=s.relax_fmax, steps=steps):
-                self._book(result)
+        lowest = distinct_lowest(state.buffer.energies, s.relax_top)
+        budget = None if max_evaluations is None else max_evaluations - state.nevaluations
+        self._relax_booked([state.buffer.positions[i] for i in lowest], fmax=s.relax_fmax,
+                           calls=s.relax_calls, budget=budget)
         state.polished = True
         self.files.stage_done(state, state.stage)
+
+    def _relax_booked(self, starts: list[np.ndarray], *, fmax: float, calls: int,
+                      budget: int | None) -> None:
+        """L-BFGS-B from each start (free positions, Å) to ``fmax`` eV/Å in at most ``calls``
+        calls; every call booked (kept, trained on, counted), at most ``budget`` calls in all."""
+        spent = self.state.nevaluations
+        for start in starts:
+            left = None if budget is None else budget - (self.state.nevaluations - spent)
+            if left is not None and left < 1:
+                break
+            relax(self.space.to_atoms(start), self._evaluate_and_book, fmax=fmax,
+                  max_calls=calls if left is None else min(calls, left))
 
     # ------------------------------------------------------------------ internals
     def _apart(self, samples: np.ndarray) -> list[np.ndarray]:
         """The samples (free positions, Å) that are finite with no two atoms too close."""
         return [x for x in samples if np.all(np.isfinite(x)) and not self.space.too_close(x)]
 
-    def _evaluate_one(self, atoms: Atoms) -> Evaluation:
-        return self.files.replay(self.state.stage, atoms) or evaluate(atoms, self.calc)
+    def _evaluate_and_book(self, atoms: Atoms) -> Evaluation:
+        result = self.files.replay(self.state.stage, atoms) or evaluate(atoms, self.calc)
+        self._book(result)
+        return result
 
     def _book(self, result) -> bool:
         """Count one calculator call, hand it to the observers, keep a success; True on success."""

@@ -70,7 +70,7 @@ def main():
 
     checkpoint.np.savez = savez_then_event
     with GODiffOptimizer(small_slab("Pt2"), Counted(), settings=FAST, network=NET, seed=args.seed,
-                         stages=args.stages, relax_top=1, relax_steps=8, restart=args.folder) as opt:
+                         stages=args.stages, relax_top=1, relax_calls=8, restart=args.folder) as opt:
         events.optimizer = opt
         opt.run()
         energy = opt.get_minimum()[0]

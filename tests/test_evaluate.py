@@ -40,7 +40,7 @@ def test_absurd_results_are_failures(calc, message):
     assert all(message in r.error for r in evaluate_many([atoms, atoms], calc))
     calc.evaluate_batch = lambda structures: [evaluate(a, calc) for a in structures]
     assert all(message in r.error for r in evaluate_many([atoms] * 3, calc, batch_size=2))
-    polished = list(relax(atoms, lambda a: evaluate(a, calc), fmax=0.05, steps=5))
+    polished = relax(atoms, lambda a: evaluate(a, calc), fmax=0.05, max_calls=5)
     assert len(polished) == 1 and message in polished[0].error
 
 

@@ -185,7 +185,7 @@ def test_missing_calculator_is_a_clear_error():
 
 
 def test_relax_top_polishes_the_best_structures_and_counts_every_call(tmp_path):
-    opt = _optimizer(relax_top=2, relax_steps=15, trajectory=str(tmp_path / "t.traj"))
+    opt = _optimizer(relax_top=2, relax_calls=15, trajectory=str(tmp_path / "t.traj"))
     opt.run(steps=FAST.stages - 1)
     before_calls, before_best = opt.state.nevaluations, opt.get_minimum()[0]
     opt.run()
@@ -198,16 +198,36 @@ def test_relax_top_polishes_the_best_structures_and_counts_every_call(tmp_path):
 
 
 def test_polish_respects_the_evaluation_budget():
-    opt = _optimizer(relax_top=3, relax_steps=50)
+    opt = _optimizer(relax_top=3, relax_calls=50)
     opt.run(max_evaluations=FAST.samples_per_stage * FAST.stages + 4)
     assert opt.state.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
+
+
+def test_stage_relaxation_books_a_descending_path_within_every_stage():
+    opt = _optimizer(stages=2, stage_relax_top=1, stage_relax_calls=6)
+    opt.run()
+    buffer = opt.state.buffer
+    assert opt.state.nevaluations == len(buffer) + len(opt.state.failures)
+    for stage in range(2):
+        energies = buffer.energies[buffer.stages == stage]
+        samples, path = energies[:FAST.samples_per_stage], energies[FAST.samples_per_stage:]
+        assert 2 <= len(path) <= 6
+        assert path[0] == pytest.approx(samples.min())  # from the stage's lowest sample
+        assert path[-1] < path[0]
+
+
+def test_stage_relaxation_keeps_the_evaluation_budget():
+    budget = FAST.samples_per_stage + 3
+    opt = _optimizer(stage_relax_top=2, stage_relax_calls=50)
+    opt.run(max_evaluations=budget)
+    assert opt.state.nevaluations == budget
 
 
 def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
     """Two stages and a polish: the prior, training, guided reverse diffusion on the device."""
     import torch
 
-    opt = _optimizer(device="auto", stages=2, relax_top=1, relax_steps=3)
+    opt = _optimizer(device="auto", stages=2, relax_top=1, relax_calls=3)
     best = opt.run()
     assert opt.device.type == ("cuda" if torch.cuda.is_available() else "cpu")
     assert opt.state.stage == 2 and np.isfinite(best.get_potential_energy())

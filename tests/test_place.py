@@ -87,7 +87,7 @@ def test_adatoms_and_islands_given_at_real_positions_are_placed_without_place():
 
 def test_the_relaxable_layers_stay_put_during_the_search_and_the_polish_relaxes_them(tmp_path):
     atoms = relaxable_slab()
-    with GODiffOptimizer(atoms, EMT(), place=[27, 28], settings=FAST, network=NET, relax_top=1, relax_steps=5,
+    with GODiffOptimizer(atoms, EMT(), place=[27, 28], settings=FAST, network=NET, relax_top=1, relax_calls=5,
                          trajectory=str(tmp_path / "t.traj")) as opt:
         best = opt.run()
         polish_stage = opt.settings.stages

@@ -36,7 +36,7 @@ def _refused(allowed: str, **overrides) -> str:
     ({"t_min": 1.0}, r"in \(0, 1\)"), ({"sigma_min": 0.0}, "positive"),
     ({"target_ess_fraction": 1.5}, r"in \(0, 1\]"), ({"min_distance_ratio": 2.0}, r"in \[0, 2\)"),
     ({"min_distance_ratio": -0.1}, r"in \[0, 2\)"), ({"samples_per_stage": 0}, "at least 1"),
-    ({"train_steps": -1}, "at least 0"), ({"relax_top": -1}, "at least 0"), ({"relax_steps": 0}, "at least 1"),
+    ({"train_steps": -1}, "at least 0"), ({"relax_top": -1}, "at least 0"), ({"relax_calls": 0}, "at least 1"),
     ({"schedule": "linear"}, r"one of \('adaptive', 'exponential'\)"),
     ({"noise_schedule": "cosine"}, r"one of \('linear', 'geometric'\)"),
 ])
