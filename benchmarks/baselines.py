@@ -1,7 +1,8 @@
 """Classical baselines in the same counting as GO-Diff: every force call is one evaluation.
 
 - Random structure search (RSS): random placement in the generation box (atoms at least
-  0.7 x bond length apart), BFGS to fmax 0.05 eV/Å (at most 200 steps), repeat.
+  0.7 x bond length apart), BFGS to fmax 0.05 eV/Å (at most 200 steps), repeat
+  (``local="lbfgsb"``: scipy's L-BFGS-B instead, at most 200 calls).
 - Basin hopping: a Metropolis walk over the free atoms (each coordinate displaced
   uniformly in [-1, 1] Å, kT = 0.1 eV on relaxed energies), same relaxation; with
   ``swap`` > 0 (several elements), that share of the moves exchanges two unlike atoms. Written here
@@ -19,6 +20,8 @@ from ase.data import covalent_radii
 from ase.geometry import get_distances
 from ase.optimize import BFGS
 
+from ase_godiff.evaluate import Evaluation
+from ase_godiff.evaluate import relax as lbfgsb
 from ase_godiff.space import SearchSpace
 
 FMAX = 0.05  # eV/Å
@@ -63,8 +66,25 @@ class Counter:
             raise Budget
 
 
-def relax(atoms, calc, counter: Counter, energy_scale: float = 1.0) -> float:
-    """BFGS to fmax ``FMAX * energy_scale`` with every force call counted; returns the energy (eV)."""
+def relax(atoms, calc, counter: Counter, energy_scale: float = 1.0, local: str = "bfgs") -> float:
+    """A local relaxation to fmax ``FMAX * energy_scale`` with every force call counted, in
+    place; returns the energy (eV). ``local``: ``bfgs`` (ASE's, at most MAX_RELAX_STEPS
+    steps, as the recorded rows ran) or ``lbfgsb`` (scipy's, as GO-Diff's relaxations; at
+    most MAX_RELAX_STEPS calls; ends at the lowest structure of its path)."""
+    if local == "lbfgsb":
+        def counted(structure):  # unchecked: a line search's probe onto a 1e12 eV wall backtracks
+            structure = structure.copy()
+            structure.calc = calc
+            result = Evaluation(structure, structure.get_potential_energy(), structure.get_forces())
+            counter.record(structure, result.energy)
+            return result
+
+        made = lbfgsb(atoms, counted, fmax=FMAX * energy_scale, max_calls=MAX_RELAX_STEPS)
+        lowest = min(made, key=lambda result: result.energy)
+        atoms.positions = lowest.atoms.positions
+        return lowest.energy
+    if local != "bfgs":
+        raise ValueError(f"local must be 'bfgs' or 'lbfgsb', got {local!r}")
     atoms.calc = calc
     optimizer = BFGS(atoms, logfile=None)
     for _ in optimizer.irun(fmax=FMAX * energy_scale, steps=MAX_RELAX_STEPS):
@@ -95,29 +115,30 @@ def random_placement(space: SearchSpace, rng: np.random.Generator,
 
 
 def run_rss(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
-            energy_scale: float = 1.0) -> None:
+            energy_scale: float = 1.0, local: str = "bfgs") -> None:
     try:
         while True:
-            relax(space.to_atoms(random_placement(space, rng, counter)), calc, counter, energy_scale)
+            relax(space.to_atoms(random_placement(space, rng, counter)), calc, counter, energy_scale, local)
     except Budget:
         return
 
 
 def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counter: Counter,
                       energy_scale: float = 1.0, hop: float = HOP, kT: float | None = None,
-                      swap: float = 0.0, separate: bool = False) -> None:
+                      swap: float = 0.0, separate: bool = False, local: str = "bfgs") -> None:
     """``hop`` (Å): each coordinate's displacement bound; ``kT`` (eV): the walk's temperature,
     default HOP_KT x ``energy_scale``; ``swap``: the probability that a move exchanges two
     placed atoms of different elements instead of displacing them (the homotop move);
     ``separate``: refuse, uncounted, a hop that puts atoms closer than RSS's placements
     allow (``well_separated``). A potential with a short-range hole (CHGNet binds two Pt
-    0.3 Å apart) needs it; off by default, as the recorded EMT rows ran."""
+    0.3 Å apart) needs it; off by default, as the recorded EMT rows ran. ``local``: see
+    :func:`relax`."""
     kT = HOP_KT * energy_scale if kT is None else kT
     box_inverse = np.linalg.inv(space.box.vectors)
     numbers = space.free_numbers
     try:
         current = space.to_atoms(random_placement(space, rng, counter))
-        current_energy = relax(current, calc, counter, energy_scale)
+        current_energy = relax(current, calc, counter, energy_scale, local)
         while True:
             trial = current.copy()
             free = space.free_positions_of(trial)
@@ -133,7 +154,7 @@ def run_basin_hopping(space: SearchSpace, calc, rng: np.random.Generator, counte
             if separate and not well_separated(space, trial.positions[space.free_indices]):
                 counter.rejected += 1
                 continue
-            trial_energy = relax(trial, calc, counter, energy_scale)
+            trial_energy = relax(trial, calc, counter, energy_scale, local)
             if rng.random() < np.exp(-(trial_energy - current_energy) / kT):
                 current, current_energy = trial, trial_energy
     except Budget:

@@ -129,7 +129,8 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
     counter = Counter(space, task.success, max_evaluations)
     started = time.perf_counter()
     search = run_rss if method == "rss" else run_basin_hopping
-    # overrides: basin hopping's hop (Å), kT (eV), swap and separate, e.g. --set kT=0.00832 --set hop=1.36
+    # overrides: basin hopping's hop (Å), kT (eV), swap and separate, and either's local
+    # relaxation ('bfgs' or 'lbfgsb'), e.g. --set kT=0.00832 --set hop=1.36 --set "local='lbfgsb'"
     search(space, task.calculator(), np.random.default_rng(seed), counter, task.energy_scale,
            **(overrides or {}))
     wall = time.perf_counter() - started
@@ -166,7 +167,8 @@ def main():
     parser.add_argument("--max-evaluations", type=int, default=None)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a SearchSettings field, e.g. samples_per_stage=64; for basin "
-                             "hopping hop=ANGSTROM, kT=EV, swap=PROBABILITY or separate=True")
+                             "hopping hop=ANGSTROM, kT=EV, swap=PROBABILITY or separate=True; for "
+                             "either baseline local='lbfgsb' (scipy's L-BFGS-B, not ASE's BFGS)")
     parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()

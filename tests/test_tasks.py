@@ -251,7 +251,7 @@ def test_basin_hopping_swap_moves_exchange_two_unlike_atoms(monkeypatch):
     space = SearchSpace(Atoms("Au2Pt2"))
     trials = []
 
-    def unrelaxed(atoms, calc, counter, energy_scale):  # every move accepted, atoms kept
+    def unrelaxed(atoms, calc, counter, energy_scale, local):  # every move accepted, atoms kept
         trials.append(atoms.copy())
         counter.record(atoms, -float(len(trials)))
         return -float(len(trials))
@@ -275,7 +275,7 @@ def test_basin_hopping_with_separate_never_evaluates_atoms_closer_than_rss_allow
     space = SearchSpace(Atoms("Pt6"))
     crowded = []
 
-    def unrelaxed(atoms, calc, counter, energy_scale):  # every move accepted, atoms kept
+    def unrelaxed(atoms, calc, counter, energy_scale, local):  # every move accepted, atoms kept
         crowded.append(not baselines.well_separated(space, atoms.positions[space.free_indices]))
         counter.record(atoms, -float(len(crowded)))
         return -float(len(crowded))
@@ -287,6 +287,43 @@ def test_basin_hopping_with_separate_never_evaluates_atoms_closer_than_rss_allow
     assert len(crowded) == 200
     assert any(crowded) is not separate  # without the check some hops crowd atoms
     assert (counter.rejected > 0) is separate
+
+
+@pytest.mark.parametrize("local", ["bfgs", "lbfgsb"])
+def test_a_baseline_relaxation_counts_every_call_and_ends_in_the_minimum(local):
+    """From a distorted LJ13 icosahedron either local optimiser reaches the GM, in place;
+    L-BFGS-B, which scales its steps to argon's meV surface, in far fewer calls."""
+    import baselines
+    from ase_godiff.space import SearchSpace
+
+    task = TASKS["lj13"]
+    atoms = _lj_reference(13)
+    atoms.positions += np.random.default_rng(0).normal(0.0, 0.25, atoms.positions.shape)
+    space = SearchSpace(Atoms("Ar13"))
+    calc = task.calculator()
+    calls, calculate = [0], calc.calculate
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return calculate(*args, **kwargs)
+
+    calc.calculate = counted
+    counter = baselines.Counter(space, task.success, 10_000)
+    energy = baselines.relax(atoms, calc, counter, task.energy_scale, local)
+    assert counter.evaluations == calls[0] and counter.first_success is not None
+    assert energy == pytest.approx(task.reference_energy, abs=0.01 * 0.0104)
+    assert task.success(atoms, space.free_indices)  # the atoms were moved there
+    assert counter.evaluations < (30 if local == "lbfgsb" else 200)
+
+
+def test_an_unknown_local_optimiser_is_a_clear_error():
+    import baselines
+    from ase_godiff.space import SearchSpace
+
+    space = SearchSpace(Atoms("Ar2"))
+    with pytest.raises(ValueError, match="local must be 'bfgs' or 'lbfgsb'"):
+        baselines.relax(Atoms("Ar2", positions=[[0, 0, 0], [0, 0, 4]]), TASKS["lj13"].calculator(),
+                        baselines.Counter(space, lambda atoms, free: False, 10), 0.01, "newton")
 
 
 @pytest.mark.slow  # a stage of LJ19 and its training, about a minute
