@@ -205,25 +205,37 @@ LJ_GLOBAL_MINIMA = {13: -44.326801, 19: -72.659782, 26: -108.315616, 38: -173.92
 LJ_TOLERANCE = 0.01  # epsilon
 
 
-def argon_energy(atoms: Atoms) -> float:
-    """The argon Lennard-Jones energy (eV): the attached calculator's result if it is an
-    argon LJ calculator with a result for these positions, else computed on a copy."""
-    calc = atoms.calc
-    if isinstance(calc, LennardJones) and dict(calc.parameters) == dict(argon_lj().parameters):
+def energy_under(atoms: Atoms, make_calculator=argon_lj) -> float:
+    """The energy (eV) under ``make_calculator()``: the attached calculator's result if it is
+    such a calculator (same class, same parameters) with a result for these positions, else
+    computed on a copy."""
+    calc, judge = atoms.calc, make_calculator()
+    if type(calc) is type(judge) and dict(calc.parameters) == dict(judge.parameters):
         energy = calc.get_property("energy", atoms, allow_calculation=False)
         if energy is not None:
             return float(energy)
     copy = atoms.copy()
-    copy.calc = argon_lj()
+    copy.calc = judge
     return float(copy.get_potential_energy())
+
+
+def argon_energy(atoms: Atoms) -> float:
+    """The argon Lennard-Jones energy (eV), as :func:`energy_under`."""
+    return energy_under(atoms, argon_lj)
+
+
+def energy_within(reference: float, tolerance: float, make_calculator=argon_lj):
+    """A success test: the structure's energy under ``make_calculator()`` lies within
+    ``tolerance`` of ``reference`` (both eV)."""
+    def success(atoms: Atoms, free_indices) -> bool:
+        return bool(abs(energy_under(atoms, make_calculator) - reference) <= tolerance)
+    return success
 
 
 def lj_energy_within(reference: float, tolerance: float = LJ_TOLERANCE * ARGON_EPSILON):
     """A success test: the structure's argon LJ energy lies within ``tolerance`` of
     ``reference`` (both eV)."""
-    def success(atoms: Atoms, free_indices) -> bool:
-        return bool(abs(argon_energy(atoms) - reference) <= tolerance)
-    return success
+    return energy_within(reference, tolerance, argon_lj)
 
 
 TASKS.update({
@@ -247,3 +259,21 @@ TASKS.update({
         "pt111-heptamer-chgnet", "Task B with CHGNet", heptamer_atoms,
         is_centred_hexagon, -446.3704, (1.0, 6.0), chgnet_calculator),
 })
+
+# Pt13 on Pt(111) (issue 15), EMT, the default region: beyond the paper's sizes, so nobody
+# publishes its global minimum. The best-known structure comes from long runs of every
+# method in the harness (docs/benchmarks.md); success, as on the LJ ladder: an evaluated
+# structure within 0.01 eV of its energy.
+PT_ISLAND_REFERENCES = Path(__file__).resolve().parent / "results" / "pt_islands" / "reference"
+PT_ISLAND_TOLERANCE = 0.01  # eV
+PT13_PT111_BEST_KNOWN = 25.7082  # eV: see docs/benchmarks.md for the runs behind it
+
+
+def pt13_pt111_atoms() -> Atoms:
+    """``fcc111('Pt', (6, 6, 2), vacuum=8)`` fixed (Task B's slab), plus thirteen Pt to place."""
+    return fixed_template(fcc111("Pt", size=(6, 6, 2), vacuum=8.0), "Pt13")
+
+
+TASKS["pt13-pt111"] = Task(
+    "pt13-pt111", "Pt13 on Pt(111), EMT, the default region", pt13_pt111_atoms,
+    energy_within(PT13_PT111_BEST_KNOWN, PT_ISLAND_TOLERANCE, EMT), PT13_PT111_BEST_KNOWN, None)

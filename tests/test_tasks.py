@@ -373,3 +373,22 @@ def test_chgnet_references_are_relaxed_minima_at_the_task_energy(task_name, file
     assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=2e-3)
     assert np.abs(atoms.get_forces()[free]).max() < 0.02  # eV/Å: relaxed (float32 CHGNet)
     assert task.success(atoms, free)
+
+
+def test_the_pt13_best_known_is_a_relaxed_minimum_that_its_success_test_takes_and_no_higher_one():
+    from ase.io import read
+
+    from tasks import PT_ISLAND_REFERENCES, energy_under
+
+    task = TASKS["pt13-pt111"]
+    atoms = read(PT_ISLAND_REFERENCES / "pt13_pt111_best.extxyz")
+    free = np.arange(72, 85)
+    atoms.calc = task.calculator()
+    assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=1e-3)
+    assert np.linalg.norm(atoms.get_forces()[free], axis=1).max() < 0.002  # eV/Å: a minimum
+    assert task.success(atoms, free)
+    lifted = atoms.copy()
+    lifted.positions[free[0], 2] += 0.3  # an atom moved: higher, and not a success
+    lifted.calc = None
+    assert not task.success(lifted, free)
+    assert energy_under(lifted, task.calculator) > task.reference_energy + 0.01
