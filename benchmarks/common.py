@@ -18,6 +18,18 @@ def parse_seeds(text: str) -> list[int]:
     return [int(part) for part in text.split(",")]
 
 
+def count_calls(calc) -> list[int]:
+    """Counts ``calc``'s calculations from now on: the returned list's one item."""
+    calls, calculate = [0], calc.calculate
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return calculate(*args, **kwargs)
+
+    calc.calculate = counted
+    return calls
+
+
 def summarise(records: list[dict]) -> dict:
     """successes/N, mean first-success evaluation over successful seeds, median wall seconds."""
     firsts = [r["first_success"] for r in records if r["first_success"] is not None]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import machine_info, parse_seeds, summarise
+from common import count_calls, machine_info, parse_seeds, summarise
 
 POST_RELAX_FMAX = 0.005  # eV/Å x the task's energy_scale (TASKS.md's references: 0.005 eV/Å)
 POST_RELAX_STEPS = 1000
@@ -51,13 +51,7 @@ def relax_best(task, space, free_positions) -> dict:
                 "relaxed_best_free_positions": None}
     atoms = space.to_atoms(free_positions)
     calc = task.calculator()
-    calls, calculate = [0], calc.calculate
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return calculate(*args, **kwargs)
-
-    calc.calculate = counted
+    calls = count_calls(calc)
     atoms.calc = calc
     BFGS(atoms, logfile=None).run(fmax=POST_RELAX_FMAX * task.energy_scale, steps=POST_RELAX_STEPS)
     energy = float(atoms.get_potential_energy())

@@ -295,19 +295,14 @@ def test_a_baseline_relaxation_counts_every_call_and_ends_in_the_minimum(local):
     L-BFGS-B, which scales its steps to argon's meV surface, in far fewer calls."""
     import baselines
     from ase_godiff.space import SearchSpace
+    from common import count_calls
 
     task = TASKS["lj13"]
     atoms = _lj_reference(13)
     atoms.positions += np.random.default_rng(0).normal(0.0, 0.25, atoms.positions.shape)
     space = SearchSpace(Atoms("Ar13"))
     calc = task.calculator()
-    calls, calculate = [0], calc.calculate
-
-    def counted(*args, **kwargs):
-        calls[0] += 1
-        return calculate(*args, **kwargs)
-
-    calc.calculate = counted
+    calls = count_calls(calc)
     counter = baselines.Counter(space, task.success, 10_000)
     energy = baselines.relax(atoms, calc, counter, task.energy_scale, local)
     assert counter.evaluations == calls[0] and counter.first_success is not None
