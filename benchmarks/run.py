@@ -67,7 +67,6 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     from ase_godiff.stall import SearchStalledError
     from tasks import TASKS
 
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     started = time.perf_counter()
@@ -135,6 +134,9 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
 
 
 def run_one(task_name, method, seed, overrides, max_evaluations):
+    import torch  # the network's threads, and a torch potential's (CHGNet) in the baselines too
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if method == "godiff":
         return run_godiff(task_name, seed, overrides, max_evaluations)
     return run_baseline(task_name, method, seed, max_evaluations or 10_000, overrides)
