@@ -370,14 +370,15 @@ def test_chgnet_references_are_relaxed_minima_at_the_task_energy(task_name, file
     assert task.success(atoms, free)
 
 
-def test_the_pt13_best_known_is_a_relaxed_minimum_that_its_success_test_takes_and_no_higher_one():
+@pytest.mark.parametrize("n", [13, 19])
+def test_a_pt_island_best_known_is_a_relaxed_minimum_that_its_success_test_takes_and_no_higher_one(n):
     from ase.io import read
 
     from tasks import PT_ISLAND_REFERENCES, energy_under
 
-    task = TASKS["pt13-pt111"]
-    atoms = read(PT_ISLAND_REFERENCES / "pt13_pt111_best.extxyz")
-    free = np.arange(72, 85)
+    task = TASKS[f"pt{n}-pt111"]
+    atoms = read(PT_ISLAND_REFERENCES / f"pt{n}_pt111_best.extxyz")
+    free = np.arange(72, 72 + n)
     atoms.calc = task.calculator()
     assert atoms.get_potential_energy() == pytest.approx(task.reference_energy, abs=1e-3)
     assert np.linalg.norm(atoms.get_forces()[free], axis=1).max() < 0.002  # eV/Å: a minimum
