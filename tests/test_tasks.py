@@ -388,3 +388,15 @@ def test_a_pt_island_best_known_is_a_relaxed_minimum_that_its_success_test_takes
     lifted.calc = None
     assert not task.success(lifted, free)
     assert energy_under(lifted, task.calculator) > task.reference_energy + 0.01
+
+
+@pytest.mark.parametrize("shells", [0, 1, 2, 3])
+def test_a_centred_hexagonal_island_has_its_shells_of_atoms_and_no_two_closer_than_the_lattice(shells):
+    from pt_island_reference import hexagon_offsets
+
+    steps = np.array(hexagon_offsets(shells), float)
+    assert len(steps) == 1 + 3 * shells * (shells + 1)
+    points = steps[:, :1] * [1.0, 0.0] + steps[:, 1:] * [0.5, np.sqrt(3) / 2]  # unit lattice
+    gaps = np.linalg.norm(points[:, None] - points[None], axis=-1)[~np.eye(len(points), dtype=bool)]
+    assert len(points) == 1 or gaps.min() == pytest.approx(1.0)
+    assert np.linalg.norm(points, axis=1).max() == pytest.approx(shells)  # corners at the shell's radius
