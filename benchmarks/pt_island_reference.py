@@ -1,7 +1,7 @@
 """Candidate minima of Pt_n on Pt(111) built from a motif, to check the long runs' best-known.
 
     python benchmarks/pt_island_reference.py --task pt19-pt111 \\
-        --out benchmarks/results/pt_islands/reference/pt19_pt111_hexagon.extxyz
+        --out benchmarks/results/pt_islands/reference/pt19_pt111_best.extxyz
 
 Builds the centred hexagonal island with ``shells`` rings around one atom (19 atoms for two
 shells: a size no search has to be told) on each hollow of the task's slab, 2.2 Å above
