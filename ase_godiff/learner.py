@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .buffer import boltzmann_weights
 from .diffusion.sampler import reverse_diffusion
 from .diffusion.sde import VESDE
 from .settings import SearchSettings
@@ -13,9 +14,10 @@ from .space_tensors import SpaceTensors
 from .state import SearchState
 from .train import TrainingData, train_stage
 
-__all__ = ["Learner", "SAMPLING_CHUNK"]
+__all__ = ["Learner", "SAMPLING_CHUNK", "typical_force"]
 
 SAMPLING_CHUNK = 128  # structures denoised together; bounds memory for large systems
+FORCE_SCALE_FLOOR = 1e-4  # eV/Å: a training set of relaxed structures still gets a finite scale
 
 
 class Learner:
@@ -42,12 +44,18 @@ class Learner:
         return np.concatenate(chunks).astype(float) if chunks else prior
 
     def train(self, state: SearchState, kT: float) -> float:
-        """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss."""
+        """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss.
+
+        First sets the model's force scale to the typical force of the structures at ``kT``.
+        """
         s, t = self.settings, self.tensors
-        chosen, weights = state.buffer.draw(kT, s.buffer_size, state.rng)
-        positions = self._tensor(state.buffer.positions)  # every evaluated structure, built once
+        buffer = state.buffer
+        chosen, weights = buffer.draw(kT, s.buffer_size, state.rng)
+        scale = typical_force(buffer.forces, boltzmann_weights(buffer.energies, kT))
+        state.model.force_scale.fill_(scale)
+        positions = self._tensor(buffer.positions)  # every evaluated structure, built once
         data = TrainingData(positions[chosen], self._tensor(weights), positions,
-                            self._tensor(_clip_norms(state.buffer.forces, s.force_clip)))
+                            self._tensor(_clip_norms(buffer.forces, s.force_clip * scale)))
         loss = train_stage(state.model, state.torch_optimizer, data, sde=self.sde, env=t.env, box=t.box,
                            numbers=t.numbers, steps=s.train_steps, batch_size=s.batch_size,
                            t_min=s.t_min, grad_clip=s.grad_clip, generator=state.generator,
@@ -61,7 +69,7 @@ class Learner:
 
         def model_fn(x, time):
             score, forces = state.model(x, self.sde.sigma(time).expand(len(x)), t.env, t.numbers)
-            return (score, forces) if guided else score
+            return (score, forces / state.model.force_scale) if guided else score
 
         return reverse_diffusion(model_fn, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
                                  generator=state.generator, project=t.box.confine,
@@ -69,6 +77,19 @@ class Learner:
 
     def _tensor(self, array) -> torch.Tensor:
         return torch.as_tensor(array, dtype=self.dtype, device=self.device)
+
+
+def typical_force(forces: np.ndarray, weights: np.ndarray) -> float:
+    """The force scale (eV/Å) of a training set: the ``weights``-weighted median over
+    structures of each one's RMS atomic force ``forces`` (N, n, 3), at least FORCE_SCALE_FLOOR.
+
+    A median, so the huge forces of a few overlapping atoms in random structures do not set it.
+    """
+    rms = np.sqrt((forces ** 2).sum(-1).mean(-1))
+    order = np.argsort(rms)
+    cumulative = np.cumsum(weights[order])
+    median = rms[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+    return float(max(median, FORCE_SCALE_FLOOR))
 
 
 def _clip_norms(vectors: np.ndarray, limit: float) -> np.ndarray:

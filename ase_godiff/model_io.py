@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from huggingface_hub import ModelCard, ModelCardData
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -147,6 +148,8 @@ def load_model(folder) -> ScoreNetwork:
     except (SafetensorError, OSError) as error:
         raise ValueError(f"{weights} is not a readable safetensors file ({error}); "
                          "download or save the model again") from None
+    # a model saved before the force head had a scale predicts eV/Å directly: 1 eV/Å
+    state.setdefault("force_scale", torch.ones(()))
     problem = _mismatch(model.state_dict(), state)
     if problem:
         raise ValueError(f"{weights} does not match {CONFIG_FILE}: {problem}; save the model "

@@ -55,8 +55,8 @@ RANGES = {
     "sigma_min": _positive(" (Å)"), "sigma_max": _positive(" (Å)"),
     "noise_schedule": _one_of(NOISE_SCHEDULES),
     "min_distance_ratio": ((lambda value: 0 <= value < 2), "in [0, 2) (x the covalent-radius sum)"),
-    "guidance": _at_least(0, " (Å²/eV)"), "force_weight": _at_least(0),
-    "force_clip": _positive(" (eV/Å)"), "relax_top": _at_least(0),
+    "guidance": _at_least(0, " (Å)"), "force_weight": _at_least(0),
+    "force_clip": _positive(" (x the force scale)"), "relax_top": _at_least(0),
     "relax_fmax": _positive(" (eV/Å)"), "relax_calls": _at_least(1),
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
     "stage_relax_calls": _at_least(1),
@@ -91,9 +91,11 @@ class SearchSettings:
     evaluated structures an effective sample size of ``target_ess_fraction`` x
     ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
     system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large.
-    ``guidance`` (Å^2/eV) scales the force-field corrector step alpha (1 - t) F_theta(x)
-    after every reverse step (0: off); the force head is fitted to every evaluated
-    structure's forces, each atom's force clipped to ``force_clip`` eV/Å. ``relax_top`` > 0
+    ``guidance`` (Å) scales the force-field corrector step alpha (1 - t) F_theta(x) / F_0
+    after every reverse step (0: off), F_0 being the force scale: the weighted median RMS
+    force of the structures a stage trains on (eV/Å), so one alpha serves metals and argon.
+    The force head is fitted to every evaluated structure's forces in units of F_0, each
+    atom's force clipped to ``force_clip`` x F_0. ``relax_top`` > 0
     relaxes that many of the best distinct structures with L-BFGS-B (to ``relax_fmax`` eV/Å,
     at most ``relax_calls`` calls) after the last stage; every force call counts as an
     evaluation. ``stage_relax_top`` > 0 does the same within every stage, from that many of

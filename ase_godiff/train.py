@@ -48,8 +48,8 @@ def train_stage(
 ) -> float:
     """Minimise the Boltzmann-weighted denoising loss for ``steps`` steps; returns the mean loss.
 
-    With force data, the force head is fitted too (mean squared error, (eV/Å)^2, times
-    ``force_weight``). Noisy positions are drawn inside the generation box, as in sampling
+    With force data, the force head is fitted too: the mean squared error in units of the
+    model's ``force_scale``, times ``force_weight``. Noisy positions are drawn inside the generation box, as in sampling
     (:meth:`VESDE.perturb_in_box`).
     """
     model.train()
@@ -72,7 +72,8 @@ def train_stage(
             score, forces = model(torch.cat([xt, data.force_positions[f_index]]),
                                   torch.cat([sigma, f_sigma]), env, numbers)
             loss = weighted_dsm_loss(score[:len(index)], z, sigma[:, None, None], data.weights[index])
-            force_error = ((forces[len(index):] - data.forces[f_index]) ** 2).sum(-1).mean()
+            error = (forces[len(index):] - data.forces[f_index]) / model.force_scale
+            force_error = (error ** 2).sum(-1).mean()
             loss = loss + force_weight * force_error
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -32,12 +32,13 @@ def reverse_diffusion(
 
     Args:
         model_fn: ``model_fn(x, t)`` -> the score grad_x log p_t(x) (1/Å), or a pair
-            (score, forces in eV/Å) read at the same ``x``.
+            (score, forces) read at the same ``x``, the forces in units of a typical force.
         x_init: samples of the prior at t = 1.
         steps: number of reverse steps; the last one adds no noise (it returns the mean).
         project: maps positions back into the generation box after every step.
-        guidance: alpha in Å^2/eV; each step also moves x by alpha (1 - t) F(x)
-            (force-field guidance, arXiv 2510.13448); needs ``model_fn`` to return forces.
+        guidance: alpha in Å; each step also moves x by alpha (1 - t) F(x), F in units of
+            a typical force (force-field guidance, arXiv 2510.13448, whose alpha is in
+            Å^2/eV); needs ``model_fn`` to return forces.
         max_guidance_step: the guidance moves no atom further than this per step (Å), so
             stiff bonds cannot make the descent overshoot and fuse atoms.
     """

@@ -62,7 +62,12 @@ class ScoreNetConfig:
 
 
 class ScoreNetwork(nn.Module):
-    """s_theta(x, sigma) for the free atoms, and a force head F_theta(x) (eV/Å)."""
+    """s_theta(x, sigma) for the free atoms, and a force head F_theta(x) (eV/Å).
+
+    The force head predicts forces in units of ``force_scale`` (eV/Å), a typical force of
+    the training structures set before each stage's training, so its target is of order
+    one whether the system is platinum (about 1 eV/Å) or argon (about 0.03 eV/Å).
+    """
 
     def __init__(self, config: ScoreNetConfig = ScoreNetConfig()):
         super().__init__()
@@ -88,6 +93,7 @@ class ScoreNetwork(nn.Module):
         self.updates = nn.ModuleList(PaiNNUpdate(features=width) for _ in range(config.blocks))
         self.score_head = nn.Linear(width, 1, bias=False)
         self.force_head = nn.Linear(width, 1, bias=False)
+        self.register_buffer("force_scale", torch.tensor(1.0))
 
     def forward(self, x: torch.Tensor, sigma: torch.Tensor, env: TemplateEnvironment,
                 numbers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -99,7 +105,7 @@ class ScoreNetwork(nn.Module):
         """
         v = self.backbone(x, sigma, env, numbers)
         score = self.score_head(v).squeeze(-1).reshape(x.shape) / sigma.reshape(-1, 1, 1)
-        return score, self.force_head(v).squeeze(-1).reshape(x.shape)
+        return score, self.force_head(v).squeeze(-1).reshape(x.shape) * self.force_scale
 
     def backbone(self, x, sigma, env: TemplateEnvironment, numbers) -> torch.Tensor:
         """Vector features (B * n_free, 3, F) of the free atoms."""
