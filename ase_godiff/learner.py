@@ -46,12 +46,14 @@ class Learner:
     def train(self, state: SearchState, kT: float) -> float:
         """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss.
 
-        First sets the model's force scale to the typical force of the structures at ``kT``.
+        First sets the model's force scale (eV/Å): 1, or with ``force_scale="adaptive"`` the
+        typical force of the structures at ``kT``.
         """
         s, t = self.settings, self.tensors
         buffer = state.buffer
         chosen, weights = buffer.draw(kT, s.buffer_size, state.rng)
-        scale = typical_force(buffer.forces, boltzmann_weights(buffer.energies, kT))
+        scale = (typical_force(buffer.forces, boltzmann_weights(buffer.energies, kT))
+                 if s.force_scale == "adaptive" else 1.0)
         state.model.force_scale.fill_(scale)
         positions = self._tensor(buffer.positions)  # every evaluated structure, built once
         data = TrainingData(positions[chosen], self._tensor(weights), positions,

@@ -12,6 +12,7 @@ from .schedule import SCHEDULES as TEMPERATURE_SCHEDULES
 __all__ = ["SearchSettings", "check_seed", "stage_size_for"]
 
 SAMPLES_PER_FREE_ATOM = 4
+FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
 
@@ -55,8 +56,9 @@ RANGES = {
     "sigma_min": _positive(" (Å)"), "sigma_max": _positive(" (Å)"),
     "noise_schedule": _one_of(NOISE_SCHEDULES),
     "min_distance_ratio": ((lambda value: 0 <= value < 2), "in [0, 2) (x the covalent-radius sum)"),
-    "guidance": _at_least(0, " (Å)"), "force_weight": _at_least(0),
-    "force_clip": _positive(" (x the force scale)"), "relax_top": _at_least(0),
+    "guidance": _at_least(0, " (Å²/eV)"), "force_weight": _at_least(0),
+    "force_clip": _positive(" (eV/Å at a force scale of 1 eV/Å)"),
+    "force_scale": _one_of(FORCE_SCALES), "relax_top": _at_least(0),
     "relax_fmax": _positive(" (eV/Å)"), "relax_calls": _at_least(1),
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
     "stage_relax_calls": _at_least(1),
@@ -91,11 +93,12 @@ class SearchSettings:
     evaluated structures an effective sample size of ``target_ess_fraction`` x
     ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
     system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large.
-    ``guidance`` (Å) scales the force-field corrector step alpha (1 - t) F_theta(x) / F_0
-    after every reverse step (0: off), F_0 being the force scale: the weighted median RMS
-    force of the structures a stage trains on (eV/Å), so one alpha serves metals and argon.
-    The force head is fitted to every evaluated structure's forces in units of F_0, each
-    atom's force clipped to ``force_clip`` x F_0. ``relax_top`` > 0
+    ``guidance`` (Å²/eV) scales the force-field corrector step alpha (1 - t) F_theta(x) x
+    (1 eV/Å) / F_0 after every reverse step (0: off). The force head is fitted to every
+    evaluated structure's forces in units of the force scale F_0, each atom's force
+    clipped to ``force_clip`` x F_0 / (1 eV/Å). ``force_scale``: ``fixed`` (F_0 = 1 eV/Å,
+    the paper's absolute units) or ``adaptive`` (F_0 the weighted median RMS force of the
+    structures a stage trains on, so one alpha serves metals and argon). ``relax_top`` > 0
     relaxes that many of the best distinct structures with L-BFGS-B (to ``relax_fmax`` eV/Å,
     at most ``relax_calls`` calls) after the last stage; every force call counts as an
     evaluation. ``stage_relax_top`` > 0 does the same within every stage, from that many of
@@ -129,6 +132,7 @@ class SearchSettings:
     guidance: float = 0.2
     force_weight: float = 1.0
     force_clip: float = 5.0
+    force_scale: str = "fixed"
     relax_top: int = 0
     relax_fmax: float = 0.05
     relax_calls: int = 100

@@ -31,7 +31,9 @@ def fingerprint(name: str, stages: int) -> dict:
     opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=3, stages=stages, relax_top=1)
     opt.run()
     state = opt.state
-    weights = b"".join(v.detach().cpu().numpy().tobytes() for v in state.model.state_dict().values())
+    # every tensor but the force scale, which models before 46f0593 did not have
+    weights = b"".join(v.detach().cpu().numpy().tobytes() for name, v in state.model.state_dict().items()
+                       if name != "force_scale")
     return {"evaluations": state.nevaluations, "best": float(state.buffer.energies.min()), "kT": state.kT,
             "energies_sha256": hashlib.sha256(np.round(state.buffer.energies, 10).tobytes()).hexdigest()[:16],
             "weights_sha256": hashlib.sha256(weights).hexdigest()[:16]}

@@ -62,13 +62,25 @@ def test_training_is_the_same_whatever_unit_the_forces_come_in():
             torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
 
 
-def test_each_stage_sets_the_force_scale_of_the_structures_it_trains_on():
-    opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=0)
+def test_an_adaptive_stage_sets_the_force_scale_of_the_structures_it_trains_on():
+    opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=0, force_scale="adaptive")
     opt.step()
     buffer = opt.state.buffer
     expected = typical_force(buffer.forces, boltzmann_weights(buffer.energies, opt.state.kT))
     assert float(opt.state.model.force_scale) == pytest.approx(expected)
-    assert 0.01 < expected < 100.0  # EMT platinum: of order 1 eV/Å
+    assert 0.01 < expected < 100.0 and expected != 1.0  # EMT platinum: of order 1 eV/Å
+
+
+def test_a_fixed_force_scale_is_one_ev_per_angstrom_whatever_the_forces():
+    opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=0)
+    opt.state.model.force_scale.fill_(0.25)  # e.g. a warm start from an adaptive run
+    opt.step()
+    assert opt.settings.force_scale == "fixed" and float(opt.state.model.force_scale) == 1.0
+
+
+def test_an_unknown_force_scale_is_a_clear_error():
+    with pytest.raises(ValueError, match="force_scale must be one of \\('fixed', 'adaptive'\\)"):
+        GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, force_scale="auto")
 
 
 def test_a_saved_model_keeps_its_force_scale_and_an_older_file_loads_with_one(tmp_path):

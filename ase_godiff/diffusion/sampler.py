@@ -36,9 +36,9 @@ def reverse_diffusion(
         x_init: samples of the prior at t = 1.
         steps: number of reverse steps; the last one adds no noise (it returns the mean).
         project: maps positions back into the generation box after every step.
-        guidance: alpha in Å; each step also moves x by alpha (1 - t) F(x), F in units of
-            a typical force (force-field guidance, arXiv 2510.13448, whose alpha is in
-            Å^2/eV); needs ``model_fn`` to return forces.
+        guidance: alpha in Å^2/eV; each step also moves x by alpha (1 - t) F(x) x 1 eV/Å,
+            F in units of the force scale (force-field guidance, arXiv 2510.13448; at a
+            scale of 1 eV/Å, alpha F); needs ``model_fn`` to return forces.
         max_guidance_step: the guidance moves no atom further than this per step (Å), so
             stiff bonds cannot make the descent overshoot and fuse atoms.
     """
