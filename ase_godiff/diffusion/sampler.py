@@ -32,7 +32,7 @@ def reverse_diffusion(
 
     Args:
         model_fn: ``model_fn(x, t)`` -> the score grad_x log p_t(x) (1/Å), or a pair
-            (score, forces) read at the same ``x``, the forces in units of a typical force.
+            (score, forces) read at the same ``x``, the forces in units of the force scale.
         x_init: samples of the prior at t = 1.
         steps: number of reverse steps; the last one adds no noise (it returns the mean).
         project: maps positions back into the generation box after every step.

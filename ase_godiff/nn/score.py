@@ -64,9 +64,10 @@ class ScoreNetConfig:
 class ScoreNetwork(nn.Module):
     """s_theta(x, sigma) for the free atoms, and a force head F_theta(x) (eV/Å).
 
-    The force head predicts forces in units of ``force_scale`` (eV/Å), a typical force of
-    the training structures set before each stage's training, so its target is of order
-    one whether the system is platinum (about 1 eV/Å) or argon (about 0.03 eV/Å).
+    The force head predicts forces in units of ``force_scale`` (eV/Å), set before each
+    stage's training: 1, or in an adaptive search a typical force of the training
+    structures, so its target is of order one for platinum (about 1 eV/Å) and argon
+    (about 0.03 eV/Å) alike.
     """
 
     def __init__(self, config: ScoreNetConfig = ScoreNetConfig()):
