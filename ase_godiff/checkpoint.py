@@ -70,6 +70,7 @@ def load_checkpoint(state: SearchState, folder: Path) -> dict:
     if not isinstance(meta, dict) or "search" not in meta:
         raise _damaged(folder, STATE_FILE, "it holds no search state")
     weights = _read(folder, "model.safetensors", lambda path: load_file(str(path)))
+    weights.setdefault("force_scale", torch.ones(()))  # written before the scale: eV/Å
     optimizer = _read(folder, "optimizer.pt", lambda path: torch.load(
         path, weights_only=True, map_location=next(state.model.parameters()).device))
     generator = _read(folder, "torch_generator.pt", lambda path: torch.load(path, weights_only=True))

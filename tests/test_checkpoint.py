@@ -55,6 +55,24 @@ class CrashingEMT(EMT):
         super().calculate(*args, **kwargs)
 
 
+def test_a_checkpoint_written_before_the_force_scale_resumes_exactly(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    straight = _optimizer()
+    straight.run()
+    _optimizer(restart=tmp_path / "run").run(steps=2)
+    written = list((tmp_path / "run").rglob("model.safetensors"))
+    assert written
+    for path in written:  # as an older version wrote it
+        weights = load_file(str(path))
+        del weights["force_scale"]
+        save_file(weights, str(path))
+    resumed = _optimizer(restart=tmp_path / "run")
+    assert resumed.state.stage == 2
+    resumed.run()
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
+
+
 def test_resume_reuses_the_calls_of_the_interrupted_stage(tmp_path):
     straight = _optimizer()
     straight.run()
