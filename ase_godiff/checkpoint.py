@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from .nn.score import with_force_scale
 from .state import SearchState
 
 __all__ = ["CheckpointError", "find_checkpoint", "load_checkpoint", "save_checkpoint"]
@@ -69,8 +70,7 @@ def load_checkpoint(state: SearchState, folder: Path) -> dict:
     meta = _read(folder, STATE_FILE, lambda path: json.loads(path.read_text()))
     if not isinstance(meta, dict) or "search" not in meta:
         raise _damaged(folder, STATE_FILE, "it holds no search state")
-    weights = _read(folder, "model.safetensors", lambda path: load_file(str(path)))
-    weights.setdefault("force_scale", torch.ones(()))  # written before the scale: eV/Å
+    weights = _read(folder, "model.safetensors", lambda path: with_force_scale(load_file(str(path))))
     optimizer = _read(folder, "optimizer.pt", lambda path: torch.load(
         path, weights_only=True, map_location=next(state.model.parameters()).device))
     generator = _read(folder, "torch_generator.pt", lambda path: torch.load(path, weights_only=True))

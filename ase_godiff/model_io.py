@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from huggingface_hub import ModelCard, ModelCardData
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ._version import __version__
-from .nn.score import ScoreNetConfig, ScoreNetwork
+from .nn.score import ScoreNetConfig, ScoreNetwork, with_force_scale
 
 __all__ = ["CARD_FILE", "CONFIG_FILE", "MODEL_FILES", "ModelCardInfo", "WEIGHTS_FILE",
            "energy_function_name", "load_model", "read_config", "save_model", "search_card", "sha256_of", "trained_elements"]
@@ -148,9 +147,7 @@ def load_model(folder) -> ScoreNetwork:
     except (SafetensorError, OSError) as error:
         raise ValueError(f"{weights} is not a readable safetensors file ({error}); "
                          "download or save the model again") from None
-    # a model saved before the force head had a scale predicts eV/Å directly: 1 eV/Å
-    state.setdefault("force_scale", torch.ones(()))
-    problem = _mismatch(model.state_dict(), state)
+    problem = _mismatch(model.state_dict(), with_force_scale(state))
     if problem:
         raise ValueError(f"{weights} does not match {CONFIG_FILE}: {problem}; save the model "
                          f"again with save_model, or restore the {CONFIG_FILE} it was saved with")

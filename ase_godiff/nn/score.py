@@ -17,7 +17,7 @@ from ..elements import MAX_ATOMIC_NUMBER
 from .graph import TemplateEnvironment
 from .painn import PaiNNMessage, PaiNNUpdate, RadialBasis
 
-__all__ = ["ScoreNetConfig", "ScoreNetwork"]
+__all__ = ["ScoreNetConfig", "ScoreNetwork", "with_force_scale"]
 
 TIME_FREQUENCIES = 16
 
@@ -59,6 +59,13 @@ class ScoreNetConfig:
         if unknown:
             raise ValueError(f"unknown network setting(s) {unknown}: known are {sorted(known)}")
         return cls(**data)
+
+
+def with_force_scale(state: dict) -> dict:
+    """``state`` (a saved state dict) with a force scale: one saved before the scale existed
+    predicted forces in eV/Å directly, so its scale is 1 eV/Å."""
+    state.setdefault("force_scale", torch.ones(()))
+    return state
 
 
 class ScoreNetwork(nn.Module):
