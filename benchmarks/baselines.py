@@ -32,7 +32,7 @@ HOP_KT = 0.1  # eV
 
 
 class Budget(Exception):
-    """Raised when the evaluation budget is spent."""
+    """Raised when the evaluation budget is spent (or, if asked, at the first success)."""
 
 
 class Counter:
@@ -43,11 +43,13 @@ class Counter:
     calculator (free of cost). ``observer(evaluation, energy, free_positions)``, if given,
     sees every evaluation. ``best_positions``: the free positions of the lowest-energy
     structure evaluated (for the harness's relaxation of the best, counted apart).
+    ``stop_at_success``: end the search (as the budget does) at the first success.
     """
 
-    def __init__(self, space: SearchSpace, success, max_evaluations: int, observer=None):
+    def __init__(self, space: SearchSpace, success, max_evaluations: int, observer=None,
+                 stop_at_success: bool = False):
         self.space, self.success, self.max_evaluations = space, success, max_evaluations
-        self.observer = observer
+        self.observer, self.stop_at_success = observer, stop_at_success
         self.evaluations, self.rejected, self.best, self.first_success = 0, 0, np.inf, None
         self.trace: list[list[float]] = []  # (evaluation, best energy) at each improvement
         self.best_positions: np.ndarray | None = None
@@ -62,7 +64,7 @@ class Counter:
             self.trace.append([self.evaluations, float(energy)])
         if self.first_success is None and self.success(atoms, self.space.free_indices):
             self.first_success = self.evaluations
-        if self.evaluations >= self.max_evaluations:
+        if self.evaluations >= self.max_evaluations or (self.stop_at_success and self.first_success):
             raise Budget
 
 

@@ -60,7 +60,8 @@ def relax_best(task, space, free_positions) -> dict:
             "relaxed_best_free_positions": atoms.positions[space.free_indices].round(5).tolist()}
 
 
-def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None) -> dict:
+def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None,
+               stop_at_success: bool = False) -> dict:
     import torch
 
     from ase_godiff import GODiffOptimizer
@@ -84,6 +85,8 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
             last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
             if first_success is None and hits.any():  # buffer order is evaluation order
                 first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+            if stop_at_success and first_success is not None:
+                break  # at the end of the stage that succeeded
     except SearchStalledError as error:  # a failed seed, recorded with its message
         # the stage that raised evaluated nothing; every earlier one was tested in the loop
         stalled, last_stage_hits = str(error), 0.0
@@ -111,7 +114,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
 
 
 def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
-                 overrides: dict | None = None) -> dict:
+                 overrides: dict | None = None, stop_at_success: bool = False) -> dict:
     from ase_godiff.space import SearchSpace
     from tasks import TASKS
     from baselines import Counter, run_basin_hopping, run_rss
@@ -119,7 +122,7 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     space = SearchSpace(atoms, box=box)
-    counter = Counter(space, task.success, max_evaluations)
+    counter = Counter(space, task.success, max_evaluations, stop_at_success=stop_at_success)
     started = time.perf_counter()
     search = run_rss if method == "rss" else run_basin_hopping
     # overrides: basin hopping's hop (Å), kT (eV), swap and separate, and either's local
@@ -133,13 +136,13 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
             "trace": counter.trace}
 
 
-def run_one(task_name, method, seed, overrides, max_evaluations):
+def run_one(task_name, method, seed, overrides, max_evaluations, stop_at_success):
     import torch  # the network's threads, and a torch potential's (CHGNet) in the baselines too
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if method == "godiff":
-        return run_godiff(task_name, seed, overrides, max_evaluations)
-    return run_baseline(task_name, method, seed, max_evaluations or 10_000, overrides)
+        return run_godiff(task_name, seed, overrides, max_evaluations, stop_at_success)
+    return run_baseline(task_name, method, seed, max_evaluations or 10_000, overrides, stop_at_success)
 
 
 def relaxed_summary(records: list[dict]) -> dict:
@@ -165,6 +168,9 @@ def main():
                         help="a SearchSettings field, e.g. samples_per_stage=64; for basin "
                              "hopping hop=ANGSTROM, kT=EV, swap=PROBABILITY or separate=True; for "
                              "either baseline local='lbfgsb' (scipy's L-BFGS-B, not ASE's BFGS)")
+    parser.add_argument("--stop-at-success", action="store_true",
+                        help="end each seed at its first success (GO-Diff: at the end of that "
+                             "stage); saves CPU when only the calls to the GM are wanted")
     parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -174,7 +180,8 @@ def main():
     machine = machine_info(torch_threads=int(os.environ.get("OMP_NUM_THREADS", "1")))
     # spawn: a forked worker cannot initialise CUDA (--set "device='cuda'")
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations)
+        futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations,
+                               args.stop_at_success)
                    for s in seeds]
         records = []
         for future in futures:
@@ -200,6 +207,7 @@ def write_report(args, overrides: dict, machine: dict, records: list[dict], comp
     label = args.label or {"godiff": "GO-Diff", "rss": "RSS", "basin": "Basin hopping"}[args.method]
     report = {"task": args.task, "method": label, "overrides": overrides,
               "max_evaluations": args.max_evaluations, "workers": args.workers,
+              "stop_at_success": args.stop_at_success,
               "machine": machine, "complete": complete, "records": records,
               "summary": {**summarise(records), **relaxed_summary(records)}}
     if args.out:

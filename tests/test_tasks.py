@@ -289,6 +289,27 @@ def test_basin_hopping_with_separate_never_evaluates_atoms_closer_than_rss_allow
     assert (counter.rejected > 0) is separate
 
 
+@pytest.mark.parametrize("stop_at_success", [False, True])
+def test_a_baseline_asked_to_stop_at_its_first_success_spends_no_call_after_it(monkeypatch, stop_at_success):
+    import baselines
+    from ase_godiff.space import SearchSpace
+
+    space = SearchSpace(Atoms("Pt3"))
+    energies = []
+
+    def unrelaxed(atoms, calc, counter, energy_scale, local):  # each hop one call, lower each time
+        energies.append(-float(len(energies) + 1))
+        counter.record(atoms, energies[-1])
+        return energies[-1]
+
+    monkeypatch.setattr(baselines, "relax", unrelaxed)
+    counter = baselines.Counter(space, lambda atoms, free: len(energies) == 7, 50,
+                                stop_at_success=stop_at_success)
+    baselines.run_basin_hopping(space, None, np.random.default_rng(0), counter)
+    assert counter.first_success == 7
+    assert counter.evaluations == (7 if stop_at_success else 50)
+
+
 @pytest.mark.parametrize("local", ["bfgs", "lbfgsb"])
 def test_a_baseline_relaxation_counts_every_call_and_ends_in_the_minimum(local):
     """From a distorted LJ13 icosahedron either local optimiser reaches the GM, in place;
