@@ -101,8 +101,9 @@ class SearchSettings:
     structures a stage trains on, so one alpha serves metals and argon). ``relax_top`` > 0
     relaxes that many of the best distinct structures with L-BFGS-B (to ``relax_fmax`` eV/Å,
     at most ``relax_calls`` calls) after the last stage; every force call counts as an
-    evaluation. ``stage_relax_top`` > 0 does the same within every stage, from that many of
-    the stage's lowest distinct samples (to ``stage_relax_fmax`` eV/Å, at most
+    evaluation. ``stage_relax_top`` > 0 does the same within every stage once the model
+    samples (not from the prior's random structures), from that many of the stage's lowest
+    distinct samples (to ``stage_relax_fmax`` eV/Å, at most
     ``stage_relax_calls`` calls each), and trains on the whole path. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).

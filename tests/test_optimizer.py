@@ -203,12 +203,14 @@ def test_polish_respects_the_evaluation_budget():
     assert opt.state.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
 
 
-def test_stage_relaxation_books_a_descending_path_within_every_stage():
-    opt = _optimizer(stages=2, stage_relax_top=1, stage_relax_calls=6)
+def test_stage_relaxation_books_a_descending_path_within_every_stage_the_model_samples():
+    """Stage 0's prior samples are random starts: relaxation begins with the first trained stage."""
+    opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=6)
     opt.run()
     buffer = opt.state.buffer
     assert opt.state.nevaluations == len(buffer) + len(opt.state.failures)
-    for stage in range(2):
+    assert (buffer.stages == 0).sum() <= FAST.samples_per_stage  # no relaxation from the prior
+    for stage in (1, 2):
         energies = buffer.energies[buffer.stages == stage]
         samples, path = energies[:FAST.samples_per_stage], energies[FAST.samples_per_stage:]
         assert 2 <= len(path) <= 6
@@ -217,10 +219,11 @@ def test_stage_relaxation_books_a_descending_path_within_every_stage():
 
 
 def test_stage_relaxation_keeps_the_evaluation_budget():
-    budget = FAST.samples_per_stage + 3
+    budget = 2 * FAST.samples_per_stage + 3
     opt = _optimizer(stage_relax_top=2, stage_relax_calls=50)
     opt.run(max_evaluations=budget)
     assert opt.state.nevaluations == budget
+    assert len(opt.state.buffer.energies[opt.state.buffer.stages == 1]) == FAST.samples_per_stage + 3
 
 
 def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
