@@ -261,8 +261,25 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
         return settings.samples_per_stage, settings.buffer_size
 
     assert sizes() == (8, 8)
-    assert sizes(samples_per_stage=24) == (24, 24)
+    assert sizes(samples_per_stage=24) == (24, 24)  # a buffer holds at least a stage
     assert sizes(buffer_size=4) == (8, 4)
+
+
+def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_given_is_kept():
+    from ase_godiff.settings import SearchSettings
+
+    def regime(n_free, **overrides):
+        s = SearchSettings(**overrides).for_free_atoms(n_free)
+        return s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top
+
+    assert regime(1) == (8, 8, "fixed", 0)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0)
+    assert regime(8) == (8, 32, "adaptive", 2)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2)
+    assert regime(19) == (32, 128, "adaptive", 2)
+    assert regime(38) == (64, 128, "adaptive", 2)
+    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64) == (64, 64, "fixed", 0)
+    assert regime(7, force_scale="adaptive", stage_relax_top=1) == (32, 32, "adaptive", 1)
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])
