@@ -207,7 +207,7 @@ class GODiffOptimizer:
         results = self.files.replay_or_evaluate(state.stage, structures, evaluate_all)
         ok = [result for result in results if self._book(result)]  # booked as each call returns
         energies = [result.energy for result in ok]
-        if s.stage_relax_top:
+        if s.stage_relax_top and state.model_trained:  # the prior's samples are random starts
             lowest = distinct_lowest(np.array(energies), s.stage_relax_top)
             left = None if max_samples is None else max_samples - len(structures)
             self._relax_booked([self.space.free_positions_of(ok[i].atoms) for i in lowest],

@@ -12,6 +12,9 @@ from .schedule import SCHEDULES as TEMPERATURE_SCHEDULES
 __all__ = ["SearchSettings", "check_seed", "stage_size_for"]
 
 SAMPLES_PER_FREE_ATOM = 4
+LARGE_SYSTEM = 8  # free atoms from which the defaults relax within stages (the paper's have up to 7)
+LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths add the rest
+LARGE_STAGE_RELAX_TOP = 2
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
@@ -24,11 +27,11 @@ def check_seed(seed) -> int:
     raise ValueError(f"seed must be an integer from 0 to 2**64 - 1, got {seed!r} ({type(seed).__name__})")
 
 
-def stage_size_for(n_free: int) -> int:
-    """Samples per stage when none is set: 4 per free atom, rounded up to a power of two,
-    from 8 to 128 (one adatom: 8; seven atoms: 32). Small stages retrain often, which is
-    what a small system needs (docs/benchmarks.md)."""
-    wanted = SAMPLES_PER_FREE_ATOM * max(int(n_free), 1)
+def stage_size_for(n_free: int, per_atom: int = SAMPLES_PER_FREE_ATOM) -> int:
+    """Samples per stage (or buffer size) when none is set: ``per_atom`` per free atom,
+    rounded up to a power of two, from 8 to 128 (4 per atom: one adatom 8, seven atoms 32).
+    Small stages retrain often, which is what a search from scratch needs (docs/benchmarks.md)."""
+    wanted = per_atom * max(int(n_free), 1)
     return min(LARGEST_STAGE, max(SMALLEST_STAGE, 1 << math.ceil(math.log2(wanted))))
 
 
@@ -91,8 +94,9 @@ class SearchSettings:
     ``kT_start`` to ``kT_end``, default 0.02 eV) or ``adaptive`` (below ``kT_start``, and
     above ``kT_end`` only if one is set, each stage's kT gives the weights of all
     evaluated structures an effective sample size of ``target_ess_fraction`` x
-    ``buffer_size``). ``samples_per_stage`` and ``buffer_size`` left at None follow the
-    system (:meth:`for_free_atoms`): :func:`stage_size_for` samples, a buffer as large.
+    ``buffer_size``). ``samples_per_stage``, ``buffer_size``, ``force_scale`` and
+    ``stage_relax_top`` left at None follow the system (:meth:`for_free_atoms`): the
+    paper's loop up to 7 free atoms, the hybrid with relaxation within stages from 8.
     ``guidance`` (Å²/eV) scales the force-field corrector step alpha (1 - t) F_theta(x) x
     (1 eV/Å) / F_0 after every reverse step (0: off). The force head is fitted to every
     evaluated structure's forces in units of the force scale F_0, each atom's force
@@ -101,9 +105,10 @@ class SearchSettings:
     structures a stage trains on, so one alpha serves metals and argon). ``relax_top`` > 0
     relaxes that many of the best distinct structures with L-BFGS-B (to ``relax_fmax`` eV/Å,
     at most ``relax_calls`` calls) after the last stage; every force call counts as an
-    evaluation. ``stage_relax_top`` > 0 does the same within every stage, from that many of
-    the stage's lowest distinct samples (to ``stage_relax_fmax`` eV/Å, at most
-    ``stage_relax_calls`` calls each), and trains on the whole path. The paper's values, where ours differ: 8,000 training steps per stage at
+    evaluation. ``stage_relax_top`` > 0 does the same within every stage once the model
+    samples (not from the prior's random structures), from that many of the stage's lowest
+    distinct samples (to ``stage_relax_fmax`` eV/Å, at most ``stage_relax_calls``
+    calls each), and trains on the whole path. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -132,11 +137,11 @@ class SearchSettings:
     guidance: float = 0.2
     force_weight: float = 1.0
     force_clip: float = 5.0
-    force_scale: str = "fixed"
+    force_scale: str | None = None
     relax_top: int = 0
     relax_fmax: float = 0.05
     relax_calls: int = 100
-    stage_relax_top: int = 0
+    stage_relax_top: int | None = None
     stage_relax_fmax: float = 0.001
     stage_relax_calls: int = 20
 
@@ -156,9 +161,24 @@ class SearchSettings:
         return replace(self, **overrides)
 
     def for_free_atoms(self, n_free: int) -> "SearchSettings":
-        """A copy with the stage and buffer sizes left at None set for ``n_free`` free atoms."""
-        samples = self.samples_per_stage or stage_size_for(n_free)
-        return replace(self, samples_per_stage=samples, buffer_size=self.buffer_size or samples)
+        """A copy with the fields left at None set for ``n_free`` free atoms.
+
+        Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
+        no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
+        short of a basin's bottom, the hybrid: 1 sample per free atom a stage, the adaptive
+        force scale, and L-BFGS-B from the 2 lowest samples of every trained stage. The
+        buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
+        "Stage sizes").
+        """
+        large = n_free >= LARGE_SYSTEM
+        per_atom = LARGE_SAMPLES_PER_FREE_ATOM if large else SAMPLES_PER_FREE_ATOM
+        samples = self.samples_per_stage or stage_size_for(n_free, per_atom)
+        return replace(
+            self, samples_per_stage=samples,
+            buffer_size=self.buffer_size or max(samples, stage_size_for(n_free)),
+            force_scale=self.force_scale or ("adaptive" if large else "fixed"),
+            stage_relax_top=(LARGE_STAGE_RELAX_TOP if large else 0)
+            if self.stage_relax_top is None else self.stage_relax_top)
 
     def to_dict(self) -> dict:
         return asdict(self)

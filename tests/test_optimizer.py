@@ -203,12 +203,14 @@ def test_polish_respects_the_evaluation_budget():
     assert opt.state.nevaluations <= FAST.samples_per_stage * FAST.stages + 4
 
 
-def test_stage_relaxation_books_a_descending_path_within_every_stage():
-    opt = _optimizer(stages=2, stage_relax_top=1, stage_relax_calls=6)
+def test_stage_relaxation_books_a_descending_path_within_every_stage_the_model_samples():
+    """Stage 0's prior samples are random starts: relaxation begins with the first trained stage."""
+    opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=6)
     opt.run()
     buffer = opt.state.buffer
     assert opt.state.nevaluations == len(buffer) + len(opt.state.failures)
-    for stage in range(2):
+    assert (buffer.stages == 0).sum() <= FAST.samples_per_stage  # no relaxation from the prior
+    for stage in (1, 2):
         energies = buffer.energies[buffer.stages == stage]
         samples, path = energies[:FAST.samples_per_stage], energies[FAST.samples_per_stage:]
         assert 2 <= len(path) <= 6
@@ -217,10 +219,11 @@ def test_stage_relaxation_books_a_descending_path_within_every_stage():
 
 
 def test_stage_relaxation_keeps_the_evaluation_budget():
-    budget = FAST.samples_per_stage + 3
+    budget = 2 * FAST.samples_per_stage + 3
     opt = _optimizer(stage_relax_top=2, stage_relax_calls=50)
     opt.run(max_evaluations=budget)
     assert opt.state.nevaluations == budget
+    assert len(opt.state.buffer.energies[opt.state.buffer.stages == 1]) == FAST.samples_per_stage + 3
 
 
 def test_device_auto_runs_here_and_bad_devices_are_clear_errors():
@@ -258,8 +261,25 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
         return settings.samples_per_stage, settings.buffer_size
 
     assert sizes() == (8, 8)
-    assert sizes(samples_per_stage=24) == (24, 24)
+    assert sizes(samples_per_stage=24) == (24, 24)  # a buffer holds at least a stage
     assert sizes(buffer_size=4) == (8, 4)
+
+
+def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_given_is_kept():
+    from ase_godiff.settings import SearchSettings
+
+    def regime(n_free, **overrides):
+        s = SearchSettings(**overrides).for_free_atoms(n_free)
+        return s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top
+
+    assert regime(1) == (8, 8, "fixed", 0)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0)
+    assert regime(8) == (8, 32, "adaptive", 2)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2)
+    assert regime(19) == (32, 128, "adaptive", 2)
+    assert regime(38) == (64, 128, "adaptive", 2)
+    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64) == (64, 64, "fixed", 0)
+    assert regime(7, force_scale="adaptive", stage_relax_top=1) == (32, 32, "adaptive", 1)
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])
