@@ -64,7 +64,7 @@ class Counter:
             self.trace.append([self.evaluations, float(energy)])
         if self.first_success is None and self.success(atoms, self.space.free_indices):
             self.first_success = self.evaluations
-        if self.evaluations >= self.max_evaluations or (self.stop_at_success and self.first_success):
+        if self.evaluations >= self.max_evaluations or (self.stop_at_success and self.first_success is not None):
             raise Budget
 
 
