@@ -33,8 +33,9 @@ def relax(atoms: Atoms, evaluate_one: Callable[[Atoms], Evaluation], *, fmax: fl
     """L-BFGS-B (scipy) on the positions until no atom's force exceeds ``fmax`` eV/Å.
 
     ``known``: the evaluation of ``atoms`` if one was made; it serves the first step, so
-    no structure is evaluated twice. Makes at most ``max_calls`` calls of ``evaluate_one`` (each one a structure the caller
-    books as it returns) and returns their Evaluations in order; a failed call ends it.
+    no structure is evaluated twice. Makes at most ``max_calls`` calls of ``evaluate_one``
+    (each one a structure the caller books as it returns) and returns their Evaluations in
+    order; a failed call ends it.
     Positions move as ``atoms.set_positions`` allows, so constraints hold. Its steps scale
     themselves to the surface's curvature, so the same ``fmax`` needs about as many calls
     on a meV argon cluster as on a Pt slab (ASE's BFGS starts from a 70 eV/Å² guess and
