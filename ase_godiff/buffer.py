@@ -81,9 +81,10 @@ class ReplayBuffer:
 
     def best_atoms(self, space):
         """The lowest-energy structure as a ``space`` Atoms, free-atom forces attached; None if empty."""
-        if not len(self):
-            return None
-        index = int(np.argmin(self._energies))
+        return self.atoms(space, int(np.argmin(self._energies))) if len(self) else None
+
+    def atoms(self, space, index: int):
+        """Structure ``index`` as a ``space`` Atoms with its energy and free-atom forces attached."""
         atoms = space.to_atoms(self._positions[index])
         forces = np.zeros((len(atoms), 3))
         forces[space.free_indices] = self._forces[index]

@@ -87,7 +87,8 @@ class GODiffOptimizer:
         tensors = SpaceTensors.from_space(self.space, self.network_config, DTYPE, self.device)
         self.learner = Learner(self.space, s, tensors, DTYPE, self.device)
         self.schedule = make_schedule(s.schedule, kT_start=s.kT_start, kT_end=s.kT_end, stages=s.stages,
-                                      target_ess=s.target_ess_fraction * s.buffer_size)
+                                      target_ess=s.target_ess_fraction * s.buffer_size,
+                                      hold_when_stuck=s.hold_kT_when_stuck)
         self._observers: list[tuple] = []
         self.files = RunFiles(self.todict(), logfile=logfile, trajectory=trajectory,
                               database=database, restart=restart)
@@ -192,6 +193,7 @@ class GODiffOptimizer:
         """One stage: sample, reject, evaluate, record, draw the buffer, train."""
         s, state = self.settings, self.state
         started = time.perf_counter()
+        best_before = float(state.buffer.energies.min()) if len(state.buffer) else None
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
         candidates = self._apart(self.learner.sample(state, n_samples))
         rejected = n_samples - len(candidates)
@@ -208,14 +210,13 @@ class GODiffOptimizer:
         ok = [result for result in results if self._book(result)]  # booked as each call returns
         energies = [result.energy for result in ok]
         if s.stage_relax_top and state.model_trained:  # the prior's samples are random starts
-            lowest = distinct_lowest(np.array(energies), s.stage_relax_top)
             left = None if max_samples is None else max_samples - len(structures)
-            self._relax_booked([self.space.free_positions_of(ok[i].atoms) for i in lowest],
-                               fmax=s.stage_relax_fmax, calls=s.stage_relax_calls, budget=left)
+            self._relax_booked(self._stage_relax_starts(ok), fmax=s.stage_relax_fmax,
+                               calls=s.stage_relax_calls, budget=left)
         evaluated = time.perf_counter()
         state.nrejected += rejected
         state.kT = self.schedule.kT(state.stage, state.buffer.energies if len(state.buffer) else None,
-                                    state.kT)
+                                    state.kT, best_before)
         if len(state.buffer) and s.train_steps:
             self.learner.train(state, state.kT)
         state.timings.append({"sample": sampled - started, "evaluate": evaluated - sampled,
@@ -236,21 +237,40 @@ class GODiffOptimizer:
         s, state = self.settings, self.state
         lowest = distinct_lowest(state.buffer.energies, s.relax_top)
         budget = None if max_evaluations is None else max_evaluations - state.nevaluations
-        self._relax_booked([state.buffer.positions[i] for i in lowest], fmax=s.relax_fmax,
+        self._relax_booked([self._recorded(i) for i in lowest], fmax=s.relax_fmax,
                            calls=s.relax_calls, budget=budget)
         state.polished = True
         self.files.stage_done(state, state.stage)
 
-    def _relax_booked(self, starts: list[np.ndarray], *, fmax: float, calls: int,
+    def _stage_relax_starts(self, stage_results: list[Evaluation]) -> list[Evaluation]:
+        """Where a stage's ``stage_relax_top`` relaxations start: the search's lowest structure
+        first if its relaxation is unfinished (an atom's force above ``stage_relax_fmax``)
+        and no sample of this stage is lower, so a relaxation cut short by its call limit
+        goes on; then the stage's lowest distinct samples."""
+        s, buffer = self.settings, self.state.buffer
+        best = int(np.argmin(buffer.energies))
+        stage_lowest = min(result.energy for result in stage_results) if stage_results else np.inf
+        unfinished = np.linalg.norm(buffer.forces[best], axis=-1).max() > s.stage_relax_fmax
+        starts = [self._recorded(best)] if unfinished and buffer.energies[best] < stage_lowest else []
+        energies = np.array([result.energy for result in stage_results])
+        lowest = distinct_lowest(energies, s.stage_relax_top - len(starts))
+        return starts + [stage_results[i] for i in lowest]
+
+    def _recorded(self, index: int) -> Evaluation:
+        """Buffer entry ``index`` as an Evaluation: its energy (eV), its free atoms' forces (eV/Å)."""
+        atoms = self.state.buffer.atoms(self.space, index)
+        return Evaluation(atoms, atoms.get_potential_energy(), atoms.get_forces())
+
+    def _relax_booked(self, starts: list[Evaluation], *, fmax: float, calls: int,
                       budget: int | None) -> None:
-        """L-BFGS-B from each start (free positions, Å) to ``fmax`` eV/Å in at most ``calls``
-        calls; every call booked (kept, trained on, counted), at most ``budget`` calls in all."""
+        """L-BFGS-B from each evaluated start to ``fmax`` eV/Å in at most ``calls`` calls; every
+        call booked (kept, trained on, counted), at most ``budget`` calls in all."""
         spent = self.state.nevaluations
         for start in starts:
             left = None if budget is None else budget - (self.state.nevaluations - spent)
             if left is not None and left < 1:
                 break
-            relax(self.space.to_atoms(start), self._evaluate_and_book, fmax=fmax,
+            relax(start.atoms, self._evaluate_and_book, fmax=fmax, known=start,
                   max_calls=calls if left is None else min(calls, left))
 
     # ------------------------------------------------------------------ internals

@@ -26,12 +26,14 @@ def _optimizer(**kwargs):
                            stages=4, **kwargs)
 
 
-def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
-    straight = _optimizer()
+@pytest.mark.parametrize("settings", [{}, {"stage_relax_top": 1, "stage_relax_calls": 2}],
+                         ids=["paper's loop", "relaxations cut short go on across the resume"])
+def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path, settings):
+    straight = _optimizer(**settings)
     straight.run()
-    first = _optimizer(restart=tmp_path / "run")
+    first = _optimizer(restart=tmp_path / "run", **settings)
     first.run(steps=2)
-    resumed = _optimizer(restart=tmp_path / "run")
+    resumed = _optimizer(restart=tmp_path / "run", **settings)
     assert resumed.state.stage == 2 and len(resumed.state.buffer) == len(first.state.buffer)
     resumed.run()
     np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)

@@ -60,3 +60,21 @@ def test_a_search_with_absurd_energies_records_them_and_keeps_a_finite_model():
     assert len(opt.state.failures) > 0 and all("absurd" in f["error"] for f in opt.state.failures)
     assert np.all(np.abs(opt.state.buffer.energies) < 1e3)
     assert all(bool(p.isfinite().all()) for p in opt.state.model.parameters())
+
+
+def test_a_relaxation_from_an_evaluated_structure_does_not_evaluate_it_again():
+    atoms = small_slab("Pt2")
+    atoms.positions[-2:] = [[1.0, 1.0, 7.0], [3.0, 2.0, 7.5]]
+    calc = EMT()
+    start, seen = evaluate(atoms, calc), []
+
+    def watched(structure):
+        seen.append(structure.positions.copy())
+        return evaluate(structure, calc)
+
+    made = relax(atoms, watched, fmax=0.05, max_calls=5, known=start)
+    assert 1 <= len(made) == len(seen) <= 5
+    assert not any(np.array_equal(positions, atoms.positions) for positions in seen)
+    assert min(result.energy for result in made) < start.energy
+    assert relax(atoms, watched, fmax=1e6, max_calls=5, known=start) == []  # converged: no call
+    assert len(relax(atoms, watched, fmax=1e6, max_calls=5)) == 1  # unknown: one call to see it

@@ -204,18 +204,35 @@ def test_polish_respects_the_evaluation_budget():
 
 
 def test_stage_relaxation_books_a_descending_path_within_every_stage_the_model_samples():
-    """Stage 0's prior samples are random starts: relaxation begins with the first trained stage."""
+    """Stage 0's prior samples are random starts: relaxation begins with the first trained
+    stage, and its start, evaluated already, is not evaluated again."""
     opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=6)
     opt.run()
     buffer = opt.state.buffer
     assert opt.state.nevaluations == len(buffer) + len(opt.state.failures)
     assert (buffer.stages == 0).sum() <= FAST.samples_per_stage  # no relaxation from the prior
+    flat = buffer.positions.reshape(len(buffer), -1)
+    assert len(np.unique(flat, axis=0)) == len(buffer)  # nothing evaluated twice
     for stage in (1, 2):
         energies = buffer.energies[buffer.stages == stage]
         samples, path = energies[:FAST.samples_per_stage], energies[FAST.samples_per_stage:]
-        assert 2 <= len(path) <= 6
-        assert path[0] == pytest.approx(samples.min())  # from the stage's lowest sample
-        assert path[-1] < path[0]
+        assert 1 <= len(path) <= 6
+        assert path.min() < samples.min()
+
+
+def test_a_relaxation_cut_short_at_the_lowest_structure_goes_on_in_the_next_stage():
+    """Two calls a relaxation: stage 1's ends unfinished at the search's lowest energy, so
+    stage 2's relaxation starts from it (one step away, not re-evaluated), not from a sample."""
+    opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=2)
+    opt.run()
+    buffer, n = opt.state.buffer, FAST.samples_per_stage
+    stages, positions, energies = buffer.stages, buffer.positions, buffer.energies
+    before = np.flatnonzero((stages < 2) | ((stages == 2) & (np.cumsum(stages == 2) <= n)))
+    incumbent = before[np.argmin(energies[before])]
+    assert stages[incumbent] == 1  # the end of stage 1's relaxation, below every stage-2 sample
+    assert np.linalg.norm(buffer.forces[incumbent], axis=-1).max() > opt.settings.stage_relax_fmax
+    first_step = positions[np.flatnonzero(stages == 2)[n]]
+    assert 0 < np.linalg.norm(first_step - positions[incumbent]) <= 1.0 + 1e-9  # L-BFGS-B's first step
 
 
 def test_stage_relaxation_keeps_the_evaluation_budget():
@@ -270,16 +287,18 @@ def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_giv
 
     def regime(n_free, **overrides):
         s = SearchSettings(**overrides).for_free_atoms(n_free)
-        return s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top
+        return s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top, s.hold_kT_when_stuck
 
-    assert regime(1) == (8, 8, "fixed", 0)  # the paper's loop
-    assert regime(7) == (32, 32, "fixed", 0)
-    assert regime(8) == (8, 32, "adaptive", 2)  # 1 sample per free atom, the buffer 4 per atom
-    assert regime(13) == (16, 64, "adaptive", 2)
-    assert regime(19) == (32, 128, "adaptive", 2)
-    assert regime(38) == (64, 128, "adaptive", 2)
-    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64) == (64, 64, "fixed", 0)
-    assert regime(7, force_scale="adaptive", stage_relax_top=1) == (32, 32, "adaptive", 1)
+    assert regime(1) == (8, 8, "fixed", 0, False)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0, False)
+    assert regime(8) == (8, 32, "adaptive", 2, True)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2, True)
+    assert regime(19) == (32, 128, "adaptive", 2, True)
+    assert regime(38) == (64, 128, "adaptive", 2, True)
+    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64,
+                  hold_kT_when_stuck=False) == (64, 64, "fixed", 0, False)
+    assert regime(7, force_scale="adaptive", stage_relax_top=1, hold_kT_when_stuck=True) == (
+        32, 32, "adaptive", 1, True)
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])

@@ -29,11 +29,13 @@ class _Stop(Exception):
 
 
 def relax(atoms: Atoms, evaluate_one: Callable[[Atoms], Evaluation], *, fmax: float,
-          max_calls: int) -> list[Evaluation]:
+          max_calls: int, known: Evaluation | None = None) -> list[Evaluation]:
     """L-BFGS-B (scipy) on the positions until no atom's force exceeds ``fmax`` eV/Å.
 
-    Makes at most ``max_calls`` calls of ``evaluate_one`` (each one a structure the caller
-    books as it returns) and returns their Evaluations in order; a failed call ends it.
+    ``known``: the evaluation of ``atoms`` if one was made; it serves the first step, so
+    no structure is evaluated twice. Makes at most ``max_calls`` calls of ``evaluate_one``
+    (each one a structure the caller books as it returns) and returns their Evaluations in
+    order; a failed call ends it.
     Positions move as ``atoms.set_positions`` allows, so constraints hold. Its steps scale
     themselves to the surface's curvature, so the same ``fmax`` needs about as many calls
     on a meV argon cluster as on a Pt slab (ASE's BFGS starts from a 70 eV/Å² guess and
@@ -41,19 +43,23 @@ def relax(atoms: Atoms, evaluate_one: Callable[[Atoms], Evaluation], *, fmax: fl
     """
     atoms = atoms.copy()
     made: list[Evaluation] = []
+    first = atoms.positions.ravel()
 
     def energy_and_gradient(x: np.ndarray) -> tuple[float, np.ndarray]:
-        if len(made) >= max_calls:
+        if known is not None and not made and np.array_equal(x, first):
+            result = known
+        elif len(made) >= max_calls:
             raise _Stop
-        atoms.set_positions(x.reshape(-1, 3))
-        made.append(result := evaluate_one(atoms))
+        else:
+            atoms.set_positions(x.reshape(-1, 3))
+            made.append(result := evaluate_one(atoms))
         if not result.ok or np.linalg.norm(result.forces, axis=1).max(initial=0.0) <= fmax:
             raise _Stop
         return result.energy, -result.forces.ravel()
 
     try:
-        minimize(energy_and_gradient, atoms.positions.ravel(), jac=True, method="L-BFGS-B",
-                 options={"maxfun": max_calls + 1, "maxiter": 10 * max_calls, "ftol": 0.0, "gtol": 0.0})
+        minimize(energy_and_gradient, first, jac=True, method="L-BFGS-B",
+                 options={"maxfun": max_calls + 2, "maxiter": 10 * max_calls, "ftol": 0.0, "gtol": 0.0})
     except _Stop:
         pass
     return made
