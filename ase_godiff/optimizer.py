@@ -247,12 +247,11 @@ class GODiffOptimizer:
         first if its relaxation is unfinished (an atom's force above ``stage_relax_fmax``)
         and no sample of this stage is lower, so a relaxation cut short by its call limit
         goes on; then the stage's lowest distinct samples."""
-        s, buffer = self.settings, self.state.buffer
-        best = int(np.argmin(buffer.energies))
-        stage_lowest = min(result.energy for result in stage_results) if stage_results else np.inf
-        unfinished = np.linalg.norm(buffer.forces[best], axis=-1).max() > s.stage_relax_fmax
-        starts = [self._recorded(best)] if unfinished and buffer.energies[best] < stage_lowest else []
+        s = self.settings
+        best = self._recorded(int(np.argmin(self.state.buffer.energies)))
         energies = np.array([result.energy for result in stage_results])
+        unfinished = np.linalg.norm(best.forces, axis=-1).max() > s.stage_relax_fmax
+        starts = [best] if unfinished and best.energy < energies.min(initial=np.inf) else []
         lowest = distinct_lowest(energies, s.stage_relax_top - len(starts))
         return starts + [stage_results[i] for i in lowest]
 
