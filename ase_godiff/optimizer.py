@@ -87,8 +87,7 @@ class GODiffOptimizer:
         tensors = SpaceTensors.from_space(self.space, self.network_config, DTYPE, self.device)
         self.learner = Learner(self.space, s, tensors, DTYPE, self.device)
         self.schedule = make_schedule(s.schedule, kT_start=s.kT_start, kT_end=s.kT_end, stages=s.stages,
-                                      target_ess=s.target_ess_fraction * s.buffer_size,
-                                      hold_when_stuck=s.hold_kT_when_stuck)
+                                      target_ess=s.target_ess_fraction * s.buffer_size)
         self._observers: list[tuple] = []
         self.files = RunFiles(self.todict(), logfile=logfile, trajectory=trajectory,
                               database=database, restart=restart)
@@ -193,7 +192,6 @@ class GODiffOptimizer:
         """One stage: sample, reject, evaluate, record, draw the buffer, train."""
         s, state = self.settings, self.state
         started = time.perf_counter()
-        best_before = float(state.buffer.energies.min()) if len(state.buffer) else None
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
         candidates = self._apart(self.learner.sample(state, n_samples))
         rejected = n_samples - len(candidates)
@@ -216,7 +214,7 @@ class GODiffOptimizer:
         evaluated = time.perf_counter()
         state.nrejected += rejected
         state.kT = self.schedule.kT(state.stage, state.buffer.energies if len(state.buffer) else None,
-                                    state.kT, best_before)
+                                    state.kT)
         if len(state.buffer) and s.train_steps:
             self.learner.train(state, state.kT)
         state.timings.append({"sample": sampled - started, "evaluate": evaluated - sampled,

@@ -22,7 +22,6 @@ EXPONENTIAL_KT_END = 0.02  # eV: the exponential schedule's last kT unless one i
 LOWEST_KT_FRACTION = 1e-9  # adaptive, no floor given: bisection bound, x the ceiling
 COLLAPSED_ESS = 2.0  # structures: below this at the ceiling, training would copy one structure
 HIGHEST_KT_FACTOR = 1e9  # adaptive, collapse: bisection bound, x the ceiling
-PROGRESS = 0.1  # x kT: how far a stage must lower the best energy to count as progress
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,7 @@ class ExponentialSchedule:
         if self.stages < 1:
             raise ValueError("the schedule needs at least one stage")
 
-    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None,
-           best_before: float | None = None) -> float:
+    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None) -> float:
         if self.stages == 1:
             return self.kT_end
         fraction = min(stage, self.stages - 1) / (self.stages - 1)
@@ -55,30 +53,20 @@ class AdaptiveSchedule:
     kT never rises from one stage to the next and never exceeds ``kT_start`` (eV); when
     fewer than ``target_ess`` structures exist yet, kT = kT_start. ``kT_end`` (eV), if
     given, is a floor; by default there is none, so no energy scale is built in.
-    ``hold_when_stuck``: kT stays where it was after a stage that did not lower the best
-    energy by more than PROGRESS x kT, so a search caught in one basin does not focus
-    its training ever closer on it (docs/method.md, "Temperatures").
     """
 
     kT_start: float
     kT_end: float | None
     target_ess: float
-    hold_when_stuck: bool = False
 
     def __post_init__(self):
         _check_temperatures(self.kT_start, self.kT_end)
         if self.target_ess < 1:
             raise ValueError("the target effective sample size must be at least 1 structure")
 
-    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None,
-           best_before: float | None = None) -> float:
-        """This stage's kT (eV) from all evaluated ``energies``, last stage's kT ``previous``
-        and the lowest energy before this stage ``best_before`` (eV)."""
+    def kT(self, stage: int, energies: np.ndarray | None = None, previous: float | None = None) -> float:
         ceiling = self.kT_start if previous is None else min(previous, self.kT_start)
         if energies is None or len(energies) <= self.target_ess:
-            return ceiling
-        if (self.hold_when_stuck and previous is not None and best_before is not None
-                and energies.min() > best_before - PROGRESS * previous):
             return ceiling
         ess = lambda kT: effective_sample_size(boltzmann_weights(energies, kT))  # noqa: E731
         at_ceiling = ess(ceiling)
@@ -112,11 +100,11 @@ def _check_temperatures(kT_start: float, kT_end: float | None) -> None:
 
 
 def make_schedule(kind: str, *, kT_start: float, kT_end: float | None, stages: int,
-                  target_ess: float, hold_when_stuck: bool = False):
+                  target_ess: float):
     """The schedule ``kind``; ``kT_end`` None: 0.02 eV for the exponential one, no floor for
     the adaptive one."""
     if kind == "exponential":
         return ExponentialSchedule(kT_start, EXPONENTIAL_KT_END if kT_end is None else kT_end, stages)
     if kind == "adaptive":
-        return AdaptiveSchedule(kT_start, kT_end, target_ess, hold_when_stuck)
+        return AdaptiveSchedule(kT_start, kT_end, target_ess)
     raise ValueError(f"unknown temperature schedule {kind!r}: choose one of {SCHEDULES}")

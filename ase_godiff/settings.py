@@ -64,10 +64,9 @@ RANGES = {
     "force_scale": _one_of(FORCE_SCALES), "relax_top": _at_least(0),
     "relax_fmax": _positive(" (eV/Å)"), "relax_calls": _at_least(1),
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
-    "stage_relax_calls": _at_least(1), "hold_kT_when_stuck": ((lambda value: True), "True or False"),
+    "stage_relax_calls": _at_least(1),
 }
-KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string"),
-         "bool": (bool, "True or False")}
+KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
 
 def _checked(name: str, value, annotation: str):
@@ -76,7 +75,7 @@ def _checked(name: str, value, annotation: str):
     if value is None and optional:
         return None
     types, words = KINDS[kind]
-    if isinstance(value, bool) != (kind == "bool") or not isinstance(value, types):
+    if isinstance(value, bool) or not isinstance(value, types):
         allowed = words + (" or None" if optional else "")
         raise ValueError(f"{name} must be {allowed}, got {value!r} ({type(value).__name__})")
     test, allowed = RANGES[name]
@@ -95,11 +94,9 @@ class SearchSettings:
     ``kT_start`` to ``kT_end``, default 0.02 eV) or ``adaptive`` (below ``kT_start``, and
     above ``kT_end`` only if one is set, each stage's kT gives the weights of all
     evaluated structures an effective sample size of ``target_ess_fraction`` x
-    ``buffer_size``; with ``hold_kT_when_stuck``, kT stays after a stage that found
-    nothing lower). ``samples_per_stage``, ``buffer_size``, ``force_scale``,
-    ``stage_relax_top`` and ``hold_kT_when_stuck`` left at None follow the system
-    (:meth:`for_free_atoms`): the paper's loop up to 7 free atoms, the hybrid with
-    relaxation within stages from 8.
+    ``buffer_size``). ``samples_per_stage``, ``buffer_size``, ``force_scale`` and
+    ``stage_relax_top`` left at None follow the system (:meth:`for_free_atoms`): the
+    paper's loop up to 7 free atoms, the hybrid with relaxation within stages from 8.
     ``guidance`` (Å²/eV) scales the force-field corrector step alpha (1 - t) F_theta(x) x
     (1 eV/Å) / F_0 after every reverse step (0: off). The force head is fitted to every
     evaluated structure's forces in units of the force scale F_0, each atom's force
@@ -147,7 +144,6 @@ class SearchSettings:
     stage_relax_top: int | None = None
     stage_relax_fmax: float = 0.001
     stage_relax_calls: int = 20
-    hold_kT_when_stuck: bool | None = None
 
     def __post_init__(self):
         for f in fields(self):
@@ -170,8 +166,7 @@ class SearchSettings:
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
         short of a basin's bottom, the hybrid: 1 sample per free atom a stage, the adaptive
-        force scale, L-BFGS-B from the 2 lowest samples of every trained stage, and kT held
-        through stages that find nothing lower. The
+        force scale, and L-BFGS-B from the 2 lowest samples of every trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
         "Stage sizes").
         """
@@ -183,8 +178,7 @@ class SearchSettings:
             buffer_size=self.buffer_size or max(samples, stage_size_for(n_free)),
             force_scale=self.force_scale or ("adaptive" if large else "fixed"),
             stage_relax_top=(LARGE_STAGE_RELAX_TOP if large else 0)
-            if self.stage_relax_top is None else self.stage_relax_top,
-            hold_kT_when_stuck=large if self.hold_kT_when_stuck is None else self.hold_kT_when_stuck)
+            if self.stage_relax_top is None else self.stage_relax_top)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -38,20 +38,6 @@ def test_adaptive_never_heats_up_and_respects_its_bounds():
     assert schedule.kT(2, wide, previous=0.1) == 0.1
 
 
-def test_adaptive_holds_kT_through_a_stage_that_found_nothing_lower_if_asked():
-    """Without progress the buffer fills with one basin's structures and the ESS rule would
-    cool further; held, kT stays until the best energy falls by more than 0.1 kT."""
-    energies = np.random.default_rng(2).gamma(2.0, 0.5, size=400)
-    plain = AdaptiveSchedule(5.0, None, target_ess=32)
-    held = AdaptiveSchedule(5.0, None, target_ess=32, hold_when_stuck=True)
-    cooled = plain.kT(4, energies, previous=3.0, best_before=energies.min())
-    assert cooled < 1.0
-    assert held.kT(4, energies, previous=3.0, best_before=energies.min()) == 3.0  # stuck
-    assert held.kT(4, energies, previous=3.0, best_before=energies.min() + 0.2) == 3.0  # < 0.1 kT lower
-    assert held.kT(4, energies, previous=3.0, best_before=energies.min() + 0.4) == cooled  # progress
-    assert held.kT(4, energies, previous=3.0) == cooled  # the first stage: nothing to compare
-
-
 def test_adaptive_lifts_a_collapsed_buffer_for_one_stage_and_says_so(caplog):
     """Random Lennard-Jones clusters: energies thousands of eV apart, one structure at 5 eV."""
     energies = np.concatenate([[0.0, 30.0], np.random.default_rng(3).uniform(100.0, 9000.0, 70)])
