@@ -226,6 +226,7 @@ def test_a_relaxation_cut_short_at_the_lowest_structure_goes_on_in_the_next_stag
     opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=2)
     opt.run()
     buffer, n = opt.state.buffer, FAST.samples_per_stage
+    assert opt.state.nrejected == 0  # so each stage's first n entries are its samples
     stages, positions, energies = buffer.stages, buffer.positions, buffer.energies
     before = np.flatnonzero((stages < 2) | ((stages == 2) & (np.cumsum(stages == 2) <= n)))
     incumbent = before[np.argmin(energies[before])]
