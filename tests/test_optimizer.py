@@ -222,18 +222,23 @@ def test_stage_relaxation_books_a_descending_path_within_every_stage_the_model_s
 
 def test_a_relaxation_cut_short_at_the_lowest_structure_goes_on_in_the_next_stage():
     """Two calls a relaxation: stage 1's ends unfinished at the search's lowest energy, so
-    stage 2's relaxation starts from it (one step away, not re-evaluated), not from a sample."""
+    stage 2's relaxation starts from it, not from one of its samples."""
     opt = _optimizer(stages=3, stage_relax_top=1, stage_relax_calls=2)
+    chosen, choose = [], opt._stage_relax_starts
+
+    def watched(stage_results):
+        starts = choose(stage_results)
+        chosen.append((starts, opt.state.buffer.energies.min(), stage_results))
+        return starts
+
+    opt._stage_relax_starts = watched
     opt.run()
-    buffer, n = opt.state.buffer, FAST.samples_per_stage
-    assert opt.state.nrejected == 0  # so each stage's first n entries are its samples
-    stages, positions, energies = buffer.stages, buffer.positions, buffer.energies
-    before = np.flatnonzero((stages < 2) | ((stages == 2) & (np.cumsum(stages == 2) <= n)))
-    incumbent = before[np.argmin(energies[before])]
-    assert stages[incumbent] == 1  # the end of stage 1's relaxation, below every stage-2 sample
-    assert np.linalg.norm(buffer.forces[incumbent], axis=-1).max() > opt.settings.stage_relax_fmax
-    first_step = positions[np.flatnonzero(stages == 2)[n]]
-    assert 0 < np.linalg.norm(first_step - positions[incumbent]) <= 1.0 + 1e-9  # L-BFGS-B's first step
+    starts, lowest, samples = chosen[1]  # stage 2
+    assert lowest < min(sample.energy for sample in samples)  # stage 2 sampled nothing lower
+    assert len(starts) == 1 and starts[0].energy == lowest
+    assert np.linalg.norm(starts[0].forces, axis=-1).max() > opt.settings.stage_relax_fmax
+    assert all(starts[0] is not sample for sample in samples)
+    assert (opt.state.buffer.stages == 2).sum() > len(samples)  # and it made calls from there
 
 
 def test_stage_relaxation_keeps_the_evaluation_budget():
