@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .buffer import boltzmann_weights
+from .diffusion.descent import descend
 from .diffusion.sampler import reverse_diffusion
 from .diffusion.sde import VESDE
 from .settings import SearchSettings
@@ -35,7 +36,8 @@ class Learner:
         return self.sde.prior(self.space.box, n_samples, self.space.n_free, state.rng)
 
     def sample(self, state: SearchState, n_samples: int) -> np.ndarray:
-        """Free positions (n_samples, n_free, 3) in Å: reverse diffusion, or the prior before training."""
+        """Free positions (n_samples, n_free, 3) in Å: reverse diffusion (then ``learnt_relax_steps``
+        of descent in the learnt forces), or the prior before training."""
         prior = self.prior(state, n_samples)
         if not state.model_trained:
             return prior
@@ -69,13 +71,17 @@ class Learner:
         s, t = self.settings, self.tensors
         guided = s.guidance > 0 and s.force_weight > 0
 
-        def model_fn(x, time):
+        def model_fn(x, time):  # the score (1/Å) and the forces in units of the force scale
             score, forces = state.model(x, self.sde.sigma(time).expand(len(x)), t.env, t.numbers)
-            return (score, forces / state.model.force_scale) if guided else score
+            return score, forces / state.model.force_scale
 
-        return reverse_diffusion(model_fn, self.sde, x, steps=s.sampling_steps, t_min=s.t_min,
-                                 generator=state.generator, project=t.box.confine,
-                                 guidance=s.guidance if guided else 0.0).cpu().numpy()
+        x = reverse_diffusion(model_fn if guided else lambda x, time: model_fn(x, time)[0], self.sde, x,
+                              steps=s.sampling_steps, t_min=s.t_min, generator=state.generator,
+                              project=t.box.confine, guidance=s.guidance if guided else 0.0)
+        if s.learnt_relax_steps and s.force_weight > 0:
+            last = torch.as_tensor(s.t_min, dtype=x.dtype, device=x.device)
+            x = descend(lambda x: model_fn(x, last)[1], x, steps=s.learnt_relax_steps, project=t.box.confine)
+        return x.cpu().numpy()
 
     def _tensor(self, array) -> torch.Tensor:
         return torch.as_tensor(array, dtype=self.dtype, device=self.device)

@@ -15,6 +15,7 @@ SAMPLES_PER_FREE_ATOM = 4
 LARGE_SYSTEM = 8  # free atoms from which the defaults relax within stages (the paper's have up to 7)
 LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths add the rest
 LARGE_STAGE_RELAX_TOP = 2
+LARGE_LEARNT_RELAX_STEPS = 50  # descent steps of every sample in the learnt forces there
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
@@ -64,7 +65,7 @@ RANGES = {
     "force_scale": _one_of(FORCE_SCALES), "relax_top": _at_least(0),
     "relax_fmax": _positive(" (eV/Å)"), "relax_calls": _at_least(1),
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
-    "stage_relax_calls": _at_least(1),
+    "stage_relax_calls": _at_least(1), "learnt_relax_steps": _at_least(0),
 }
 KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
@@ -108,7 +109,9 @@ class SearchSettings:
     evaluation. ``stage_relax_top`` > 0 does the same within every stage once the model
     samples (not from the prior's random structures), from that many of the stage's lowest
     distinct samples (to ``stage_relax_fmax`` eV/Å, at most ``stage_relax_calls``
-    calls each), and trains on the whole path. The paper's values, where ours differ: 8,000 training steps per stage at
+    calls each), and trains on the whole path. ``learnt_relax_steps`` > 0 moves every sample
+    of a trained model that many steps downhill in the learnt forces before it is evaluated
+    (no calculator calls; needs the force head, ``force_weight`` > 0). The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -144,6 +147,7 @@ class SearchSettings:
     stage_relax_top: int | None = None
     stage_relax_fmax: float = 0.001
     stage_relax_calls: int = 20
+    learnt_relax_steps: int | None = None
 
     def __post_init__(self):
         for f in fields(self):
@@ -166,7 +170,8 @@ class SearchSettings:
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
         short of a basin's bottom, the hybrid: 1 sample per free atom a stage, the adaptive
-        force scale, and L-BFGS-B from the 2 lowest samples of every trained stage. The
+        force scale, every sample moved 50 steps downhill in the learnt forces, and L-BFGS-B
+        from the 2 lowest samples of every trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
         "Stage sizes").
         """
@@ -178,7 +183,9 @@ class SearchSettings:
             buffer_size=self.buffer_size or max(samples, stage_size_for(n_free)),
             force_scale=self.force_scale or ("adaptive" if large else "fixed"),
             stage_relax_top=(LARGE_STAGE_RELAX_TOP if large else 0)
-            if self.stage_relax_top is None else self.stage_relax_top)
+            if self.stage_relax_top is None else self.stage_relax_top,
+            learnt_relax_steps=(LARGE_LEARNT_RELAX_STEPS if large else 0)
+            if self.learnt_relax_steps is None else self.learnt_relax_steps)
 
     def to_dict(self) -> dict:
         return asdict(self)

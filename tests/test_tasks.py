@@ -352,7 +352,7 @@ def test_lj19_seed_1_trains_a_model_whose_samples_are_finite_and_apart(caplog):
     atoms, box = task.atoms_and_box()
     # the stuck search's settings: the defaults for 19 atoms before the hybrid (128 a stage)
     opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=1, samples_per_stage=128,
-                          force_scale="fixed", stage_relax_top=0)
+                          force_scale="fixed", stage_relax_top=0, learnt_relax_steps=0)
     with caplog.at_level("WARNING", logger="ase_godiff"):
         opt.step()
     assert "kT raised to" in caplog.text and opt.state.kT > opt.settings.kT_start

@@ -8,11 +8,17 @@ import torch
 
 from .sde import VESDE
 
-__all__ = ["reverse_diffusion"]
+__all__ = ["capped", "reverse_diffusion"]
 
 ModelFn = Callable[[torch.Tensor, torch.Tensor],
                    Union[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]]
 Projection = Callable[[torch.Tensor], torch.Tensor]
+
+
+def capped(moves: torch.Tensor, longest: float) -> torch.Tensor:
+    """Per-atom moves (..., 3) in Å, each shortened to at most ``longest`` Å."""
+    length = torch.linalg.norm(moves, dim=-1, keepdim=True)
+    return moves * torch.clamp(longest / (length + 1e-12), max=1.0)
 
 
 @torch.no_grad()
@@ -53,9 +59,7 @@ def reverse_diffusion(
         g2, dt = sde.g2(t), t - t_next
         step = g2 * score * dt
         if guidance and forces is not None:
-            push = guidance * (1.0 - t_next) * forces
-            length = torch.linalg.norm(push, dim=-1, keepdim=True)
-            step = step + push * torch.clamp(max_guidance_step / (length + 1e-12), max=1.0)
+            step = step + capped(guidance * (1.0 - t_next) * forces, max_guidance_step)
         x = x + step
         if i < steps - 1:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
