@@ -21,6 +21,9 @@ __all__ = ["RunFiles", "SEARCH_FILE"]
 
 SEARCH_FILE = "search.json"  # the description of the search a run folder belongs to
 NOT_COMPARED = ("model_origin",)  # the Hub or the shipped copy: the same model either way
+# settings added since run folders were first written, at the value that does what the code
+# did before them: a folder without one resumes wherever this search resolves to that value
+SETTINGS_ADDED = {"learnt_relax_steps": 0}
 
 
 class RunFiles:
@@ -111,6 +114,8 @@ class RunFiles:
     def _refuse_other(self, saved, where: str) -> None:
         current = {k: v for k, v in self.search.items() if k not in NOT_COMPARED}
         saved = {k: v for k, v in saved.items() if k not in NOT_COMPARED} if isinstance(saved, dict) else {}
+        if isinstance(saved.get("settings"), dict):
+            saved["settings"] = {**SETTINGS_ADDED, **saved["settings"]}
         found = differences(saved, current)
         if found:
             raise ValueError(f"{where} ({self.folder}) belongs to another search: "

@@ -101,6 +101,25 @@ def test_resume_with_other_settings_is_a_clear_error(tmp_path):
                         stages=4, restart=tmp_path / "run")
 
 
+@pytest.mark.parametrize("resolved, resumes", [({}, True), ({"learnt_relax_steps": 5}, False)],
+                         ids=["resolves to what the old code did", "does something else"])
+def test_a_folder_written_before_a_setting_existed_resumes_only_where_it_means_the_old_code(
+        tmp_path, resolved, resumes):
+    _optimizer(restart=tmp_path / "run").run(steps=1)
+    for path in (tmp_path / "run").rglob("*.json"):  # as written before learnt_relax_steps existed
+        text = json.loads(path.read_text())
+        search = text.get("search", text)
+        if "settings" in search:
+            del search["settings"]["learnt_relax_steps"]
+            path.write_text(json.dumps(text))
+    if resumes:
+        opt = _optimizer(restart=tmp_path / "run", **resolved)
+        assert opt.state.stage == 1
+    else:
+        with pytest.raises(ValueError, match="learnt_relax_steps: 0 there, 5 here"):
+            _optimizer(restart=tmp_path / "run", **resolved)
+
+
 def test_max_seconds_stops_before_the_limit():
     opt = _optimizer()
     opt.run(max_seconds=1e-3)
