@@ -338,3 +338,25 @@ def test_a_search_whose_samples_are_all_rejected_stops_with_the_reason():
     with pytest.raises(SearchStalledError, match=f"{IDLE_LIMIT} stages in a row .* all 6 samples had atoms too close"):
         opt.run()
     assert opt.state.stage == IDLE_LIMIT and opt.state.nevaluations == 0
+
+
+def test_learnt_relax_steps_move_every_sample_downhill_in_the_learnt_forces():
+    """The same draws, with and without the descent: the descended samples feel smaller learnt
+    forces, and the descent makes no calculator call."""
+    import torch
+
+    runs = {}
+    for steps in (0, 30):
+        opt = _optimizer(gas_cluster("Pt4"), seed=2, learnt_relax_steps=steps, train_steps=40)
+        opt.step()  # the prior, then training
+        calls = opt.state.nevaluations
+        samples = opt.learner.sample(opt.state, 8)
+        assert opt.state.nevaluations == calls
+        t, model = opt.learner.tensors, opt.state.model
+        x = torch.as_tensor(samples, dtype=torch.float32)
+        sigma = opt.learner.sde.sigma(torch.tensor(opt.settings.t_min)).expand(len(x))
+        with torch.no_grad():
+            forces = model(x, sigma, t.env, t.numbers)[1] / model.force_scale
+        runs[steps] = samples, float(torch.linalg.norm(forces, dim=-1).mean())
+    assert not np.allclose(runs[0][0], runs[30][0])
+    assert runs[30][1] < 0.5 * runs[0][1]
