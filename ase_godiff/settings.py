@@ -15,7 +15,7 @@ SAMPLES_PER_FREE_ATOM = 4
 LARGE_SYSTEM = 8  # free atoms from which the defaults relax within stages (the paper's have up to 7)
 LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths add the rest
 LARGE_STAGE_RELAX_TOP = 2
-LARGE_LEARNT_RELAX_STEPS = 50  # descent steps of every sample in the learnt forces there
+LARGE_LEARNT_RELAX_STEPS = 150  # descent steps of every sample in the learnt forces there
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
@@ -170,7 +170,7 @@ class SearchSettings:
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
         short of a basin's bottom, the hybrid: 1 sample per free atom a stage, the adaptive
-        force scale, every sample moved 50 steps downhill in the learnt forces, and L-BFGS-B
+        force scale, every sample moved 150 steps downhill in the learnt forces, and L-BFGS-B
         from the 2 lowest samples of every trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
         "Stage sizes").

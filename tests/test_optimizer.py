@@ -297,10 +297,10 @@ def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_giv
 
     assert regime(1) == (8, 8, "fixed", 0, 0)  # the paper's loop
     assert regime(7) == (32, 32, "fixed", 0, 0)
-    assert regime(8) == (8, 32, "adaptive", 2, 50)  # 1 sample per free atom, the buffer 4 per atom
-    assert regime(13) == (16, 64, "adaptive", 2, 50)
-    assert regime(19) == (32, 128, "adaptive", 2, 50)
-    assert regime(38) == (64, 128, "adaptive", 2, 50)
+    assert regime(8) == (8, 32, "adaptive", 2, 150)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2, 150)
+    assert regime(19) == (32, 128, "adaptive", 2, 150)
+    assert regime(38) == (64, 128, "adaptive", 2, 150)
     assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64,
                   learnt_relax_steps=0) == (64, 64, "fixed", 0, 0)
     assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5) == (32, 32, "adaptive", 1, 5)
