@@ -1,3 +1,4 @@
+"""Pt13 on Pt(111): five stages at the defaults with and without the descent (run from the project root)."""
 import sys, time, json
 sys.path.insert(0, "benchmarks")
 import torch; torch.set_num_threads(1)
