@@ -26,7 +26,8 @@ def initial_state(*, n_free: int, seed: int, learning_rate: float, network: Scor
     'shipped' or 'local' (None: a new model).
 
     ``model``: a zoo name, a Hub repo id or a model folder to warm-start from; ``network``:
-    the architecture of a new model. The model is built on the CPU from ``seed``.
+    the architecture of a new model (default: :meth:`ScoreNetConfig.for_free_atoms`). The
+    model is built on the CPU from ``seed``.
     ``elements``: the system's chemical symbols; those a pretrained model never saw are logged.
     """
     if model is not None and network is not None:
@@ -42,7 +43,7 @@ def initial_state(*, n_free: int, seed: int, learning_rate: float, network: Scor
     else:
         with torch.random.fork_rng():
             torch.manual_seed(seed)
-            score_model = ScoreNetwork(network or ScoreNetConfig()).eval()
+            score_model = ScoreNetwork(network or ScoreNetConfig.for_free_atoms(n_free)).eval()
     score_model.to(device=device, dtype=DTYPE)  # whatever torch's default dtype (MACE sets float64)
     state = SearchState(
         model=score_model,

@@ -1,6 +1,7 @@
 """How GO-Diff's cost per stage grows with the number of placed atoms (issue 15, item 5).
 
-    python benchmarks/scaling.py [--sizes 1,7,13,19,26,38] [--repeats 3] [--threads 2] \
+    python benchmarks/scaling.py [--sizes 1,7,13,19,26,38,55] [--repeats 3] [--threads 2] \
+        [--device cpu] [--free-cutoff ANGSTROM] \
         [--out benchmarks/results/scaling.json] [--plot docs/figures/scaling.png]
 
 Gas-phase argon clusters Ar_n (no template; n = 1 is a single Ar atom, whose energy is
@@ -10,9 +11,11 @@ that the network's cost per structure is compared across n. For each n: one stag
 untimed (stage 0 samples the prior, then the model is trained), then ``repeats`` stages
 are timed, each sampling with the trained network (100 reverse steps with guidance),
 evaluating and training (300 steps); the median of each part is reported. Log-log fits
-over n >= 7 and over n >= 13 give each part's growth exponent; the second compares one set
-of resolved settings (from 8 free atoms the defaults add the descent in the learnt forces
-and two relaxations a stage).
+over n >= 7, n >= 13 and n >= 20 give each part's growth exponent; from 8 free atoms the
+defaults add the descent in the learnt forces and two relaxations a stage, and from 20 the
+default network's free-free pairs end at 6 Å instead of 10 Å, so the last fit compares one
+set of resolved settings and network. ``--free-cutoff`` holds that cutoff for every n (the
+network's cost at a fixed graph rule); ``--device cuda`` runs the network on a GPU.
 """
 
 from __future__ import annotations
@@ -28,14 +31,16 @@ import numpy as np
 PARTS = ("sample", "evaluate", "train")
 
 
-def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0) -> dict:
+def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0,
+                device: str = "cpu", free_cutoff: float | None = None) -> dict:
     """Seconds per part of ``repeats`` stages after a trained one, for Ar_n."""
     from ase import Atoms
 
-    from ase_godiff import GODiffOptimizer
+    from ase_godiff import GODiffOptimizer, ScoreNetConfig
     from tasks import argon_lj
 
-    opt = GODiffOptimizer(Atoms(f"Ar{n}"), argon_lj(), seed=seed,
+    network = None if free_cutoff is None else ScoreNetConfig(free_cutoff=free_cutoff)
+    opt = GODiffOptimizer(Atoms(f"Ar{n}"), argon_lj(), seed=seed, device=device, network=network,
                           samples_per_stage=samples, buffer_size=buffer)
     started = time.perf_counter()
     opt.step()  # stage 0: prior samples, evaluations, the first training
@@ -48,7 +53,7 @@ def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0) 
             "stages": [{part: float(t[part]) for part in PARTS} for t in timed],
             "evaluated_per_stage": evaluated,
             "median": {part: float(np.median([t[part] for t in timed])) for part in PARTS},
-            "edges_free_free": n * (n - 1)}
+            "free_cutoff": opt.network_config.free_cutoff, "complete_graph_edges": n * (n - 1)}
 
 
 def growth_exponents(rows: list[dict], smallest: int = 7) -> dict:
@@ -85,7 +90,7 @@ def plot(report: dict, path: Path) -> None:
     axes.set_ylabel("seconds per stage (median)")
     s = report["settings"]
     axes.set_title(f"GO-Diff stage of {s['samples_per_stage']} samples, buffer {s['buffer_size']}, "
-                   f"{s['threads']} threads", fontsize=9)
+                   f"{s['threads']} threads, {s.get('device', 'cpu')}", fontsize=9)
     axes.legend(fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=120)
@@ -93,11 +98,14 @@ def plot(report: dict, path: Path) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1,7,13,19,26,38")
+    parser.add_argument("--sizes", default="1,7,13,19,26,38,55")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--samples", type=int, default=32)
     parser.add_argument("--buffer", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--free-cutoff", type=float, default=None,
+                        help="free-free cutoff (Å) for every n (default: the default network's)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/scaling.json"))
     parser.add_argument("--plot", type=Path, default=Path("docs/figures/scaling.png"))
     args = parser.parse_args()
@@ -113,18 +121,21 @@ def main():
     print(f"{'n':>3} | {'sample s':>9} | {'evaluate s':>10} | {'train s':>8} | "
           f"{'sample ms/structure':>19} | evaluated", flush=True)
     for n in (int(part) for part in args.sizes.split(",")):
-        row = time_stages(n, args.repeats, args.samples, args.buffer)
+        row = time_stages(n, args.repeats, args.samples, args.buffer, device=args.device,
+                          free_cutoff=args.free_cutoff)
         rows.append(row)
         m = row["median"]
         print(f"{n:>3} | {m['sample']:>9.2f} | {m['evaluate']:>10.3f} | {m['train']:>8.2f} | "
               f"{1000 * m['sample'] / args.samples:>19.1f} | {row['evaluated_per_stage']}", flush=True)
     report = {"settings": {"samples_per_stage": args.samples, "buffer_size": args.buffer,
-                           "threads": args.threads, "repeats": args.repeats,
+                           "threads": args.threads, "repeats": args.repeats, "device": args.device,
+                           "free_cutoff": args.free_cutoff or "the default network's",
                            "system": "Ar_n, Lennard-Jones sigma 3.4 Å, epsilon 0.0104 eV, rc 10 sigma; "
                                      "the default cluster box; n = 1 is a single Ar atom",
-                           "defaults": "everything else at SearchSettings() and ScoreNetConfig()"},
+                           "defaults": "everything else at SearchSettings() and "
+                                       "ScoreNetConfig.for_free_atoms(n)"},
               "machine": machine, "rows": rows}
-    for smallest in (7, 13):
+    for smallest in (7, 13, 20):
         exponents = report[f"growth_exponents_n_ge_{smallest}"] = growth_exponents(rows, smallest)
         print(f"growth exponents (log-log slope over n >= {smallest}):",
               {k: round(v, 2) for k, v in exponents.items()})

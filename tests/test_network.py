@@ -108,3 +108,35 @@ def test_network_config_round_trip_and_unknown_key():
     assert ScoreNetConfig.from_dict(data) == CONFIG
     with pytest.raises(ValueError, match="unknown network setting"):
         ScoreNetConfig.from_dict({**data, "layers": 3})
+
+
+def test_the_default_network_follows_the_number_of_free_atoms():
+    from ase import Atoms
+    from ase.calculators.lj import LennardJones
+
+    from ase_godiff import GODiffOptimizer
+
+    def free_cutoff(n_free, **kwargs):
+        optimizer = GODiffOptimizer(Atoms(f"Ar{n_free}"), LennardJones(sigma=3.4, epsilon=0.0104), **kwargs)
+        return optimizer.network_config.free_cutoff, optimizer.todict()["network"]["free_cutoff"]
+
+    assert free_cutoff(19) == (10.0, 10.0)  # a complete graph for small clusters
+    assert free_cutoff(20) == (6.0, 6.0)
+    assert free_cutoff(26, network=ScoreNetConfig()) == (10.0, 10.0)  # a network given is kept
+
+
+def test_free_free_edges_within_a_short_cutoff_grow_as_the_number_of_atoms():
+    """A cubic grid of Ar-like atoms (3.8 Å apart): within 6 Å each atom sees at most its 6
+    faces and 12 edges' neighbours, so the graph has at most 18 n edges, not n(n - 1)."""
+    counts = {}
+    for side in (3, 4, 5):
+        grid = 3.8 * np.stack(np.meshgrid(*[np.arange(side)] * 3, indexing="ij"), -1).reshape(-1, 3)
+        n = len(grid)
+        space = SearchSpace(gas_cluster(f"Ar{n}"))
+        env = TemplateEnvironment.from_space(space, 5.0, 6.0, torch.float64)
+        graph = env.graph(torch.as_tensor(grid)[None])
+        distances = np.linalg.norm(grid[:, None] - grid[None], axis=-1)
+        assert len(graph.free_src) == np.sum((distances > 0) & (distances < 6.0))
+        counts[n] = len(graph.free_src)
+    assert all(edges <= 18 * n for n, edges in counts.items())
+    assert counts[125] < 125 * 124 / 4

@@ -20,6 +20,8 @@ from .painn import PaiNNMessage, PaiNNUpdate, RadialBasis
 __all__ = ["ScoreNetConfig", "ScoreNetwork", "with_force_scale"]
 
 TIME_FREQUENCIES = 16
+LARGE_GRAPH = 20  # free atoms from which the default network's free-free pairs end at SHORT_FREE_CUTOFF
+SHORT_FREE_CUTOFF = 6.0  # Å: first and second neighbours of argon, about two shells of a metal
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,14 @@ class ScoreNetConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def for_free_atoms(cls, n_free: int) -> "ScoreNetConfig":
+        """The default network for ``n_free`` free atoms. Up to 19, free atoms see each other
+        within 10 Å: a complete graph for clusters this small, and the pull that gathers
+        scattered atoms at high noise. From LARGE_GRAPH (20), where a complete graph's n(n - 1)
+        edges make the cost quadratic, within SHORT_FREE_CUTOFF (6 Å): edges grow as n."""
+        return cls(free_cutoff=SHORT_FREE_CUTOFF) if n_free >= LARGE_GRAPH else cls()
 
     @classmethod
     def from_dict(cls, data: dict) -> "ScoreNetConfig":
