@@ -46,7 +46,8 @@ class GODiffOptimizer:
             indices, a range or a mask (default: those ``FixAtoms`` leaves free; :class:`SearchSpace`).
         calc: any ASE calculator; one call per evaluated structure.
         settings: a :class:`SearchSettings`; keyword ``overrides`` change fields (``stages=10``).
-        network: the score network's architecture (for a new model).
+        network: the score network's architecture for a new model (default:
+            :meth:`ScoreNetConfig.for_free_atoms`, which follows the number of free atoms).
         model: warm start from a pretrained model: a zoo name (``"pt111-adatom"``), a Hub
             repo id ``"user/name[@revision]"`` or a model folder; stage 0 samples from it.
         box: the generation box (:class:`Box`); default: see :class:`SearchSpace`.

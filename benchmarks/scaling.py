@@ -34,6 +34,7 @@ PARTS = ("sample", "evaluate", "train")
 def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0,
                 device: str = "cpu", free_cutoff: float | None = None) -> dict:
     """Seconds per part of ``repeats`` stages after a trained one, for Ar_n."""
+    import torch
     from ase import Atoms
 
     from ase_godiff import GODiffOptimizer, ScoreNetConfig
@@ -49,11 +50,14 @@ def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0,
         opt.step()
     timed = opt.state.timings[1:]
     evaluated = [int(np.sum(opt.state.buffer.stages == stage)) for stage in range(1, repeats + 1)]
+    timed_positions = opt.state.buffer.positions[opt.state.buffer.stages >= 1]
+    graph = opt.learner.tensors.env.graph(torch.as_tensor(timed_positions, dtype=torch.float32))
     return {"n": n, "first_stage_seconds": first,
             "stages": [{part: float(t[part]) for part in PARTS} for t in timed],
             "evaluated_per_stage": evaluated,
             "median": {part: float(np.median([t[part] for t in timed])) for part in PARTS},
-            "free_cutoff": opt.network_config.free_cutoff, "complete_graph_edges": n * (n - 1)}
+            "free_cutoff": opt.network_config.free_cutoff, "complete_graph_edges": n * (n - 1),
+            "free_edges_per_structure": len(graph.free_src) / max(len(timed_positions), 1)}
 
 
 def growth_exponents(rows: list[dict], smallest: int = 7) -> dict:
@@ -119,14 +123,15 @@ def main():
     machine = machine_info(torch_threads=args.threads)
     rows = []
     print(f"{'n':>3} | {'sample s':>9} | {'evaluate s':>10} | {'train s':>8} | "
-          f"{'sample ms/structure':>19} | evaluated", flush=True)
+          f"{'sample ms/structure':>19} | free-free edges/structure | evaluated", flush=True)
     for n in (int(part) for part in args.sizes.split(",")):
         row = time_stages(n, args.repeats, args.samples, args.buffer, device=args.device,
                           free_cutoff=args.free_cutoff)
         rows.append(row)
         m = row["median"]
         print(f"{n:>3} | {m['sample']:>9.2f} | {m['evaluate']:>10.3f} | {m['train']:>8.2f} | "
-              f"{1000 * m['sample'] / args.samples:>19.1f} | {row['evaluated_per_stage']}", flush=True)
+              f"{1000 * m['sample'] / args.samples:>19.1f} | {row['free_edges_per_structure']:>25.0f} | "
+              f"{row['evaluated_per_stage']}", flush=True)
     report = {"settings": {"samples_per_stage": args.samples, "buffer_size": args.buffer,
                            "threads": args.threads, "repeats": args.repeats, "device": args.device,
                            "free_cutoff": args.free_cutoff or "the default network's",
