@@ -16,6 +16,8 @@ LARGE_SYSTEM = 8  # free atoms from which the defaults relax within stages (the 
 LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths add the rest
 LARGE_STAGE_RELAX_TOP = 2
 LARGE_LEARNT_RELAX_STEPS = 150  # descent steps of every sample in the learnt forces there
+STAGES = 40  # the paper's run
+LONG_RUN_FROM, LONG_RUN_STAGES = 20, 80  # free atoms from which a run has twice the stages
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
 SMALLEST_STAGE, LARGEST_STAGE = 8, 128
 LARGEST_SEED = 2**64 - 1  # torch.manual_seed's limit
@@ -98,6 +100,7 @@ class SearchSettings:
     ``buffer_size``). ``samples_per_stage``, ``buffer_size``, ``force_scale`` and
     ``stage_relax_top`` left at None follow the system (:meth:`for_free_atoms`): the
     paper's loop up to 7 free atoms, the hybrid with relaxation within stages from 8.
+    ``stages`` left at None is 40 (the paper's), and 80 from 20 free atoms.
     ``guidance`` (Å²/eV) scales the force-field corrector step alpha (1 - t) F_theta(x) x
     (1 eV/Å) / F_0 after every reverse step (0: off). The force head is fitted to every
     evaluated structure's forces in units of the force scale F_0, each atom's force
@@ -120,7 +123,7 @@ class SearchSettings:
     one is a ValueError naming the field, the value and what is allowed.
     """
 
-    stages: int = 40
+    stages: int | None = None
     samples_per_stage: int | None = None
     buffer_size: int | None = None
     kT_start: float = 5.0
@@ -173,13 +176,16 @@ class SearchSettings:
         force scale, every sample moved 150 steps downhill in the learnt forces, and L-BFGS-B
         from the 2 lowest samples of every trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
-        "Stage sizes").
+        "Stage sizes"). From LONG_RUN_FROM (20) free atoms the run has LONG_RUN_STAGES (80)
+        stages instead of STAGES (40): a search there can sit in a trap of another funnel
+        for a dozen stages before it leaves (docs/benchmarks.md, LJ26).
         """
         large = n_free >= LARGE_SYSTEM
         per_atom = LARGE_SAMPLES_PER_FREE_ATOM if large else SAMPLES_PER_FREE_ATOM
         samples = self.samples_per_stage or stage_size_for(n_free, per_atom)
         return replace(
-            self, samples_per_stage=samples,
+            self, stages=self.stages or (LONG_RUN_STAGES if n_free >= LONG_RUN_FROM else STAGES),
+            samples_per_stage=samples,
             buffer_size=self.buffer_size or max(samples, stage_size_for(n_free)),
             force_scale=self.force_scale or ("adaptive" if large else "fixed"),
             stage_relax_top=(LARGE_STAGE_RELAX_TOP if large else 0)

@@ -289,21 +289,26 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
 
 
 def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_given_is_kept():
+    """From 8 free atoms the hybrid; from 20 a run of 80 stages; a setting given is kept."""
     from ase_godiff.settings import SearchSettings
 
     def regime(n_free, **overrides):
         s = SearchSettings(**overrides).for_free_atoms(n_free)
-        return s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top, s.learnt_relax_steps
+        return (s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top,
+                s.learnt_relax_steps, s.stages)
 
-    assert regime(1) == (8, 8, "fixed", 0, 0)  # the paper's loop
-    assert regime(7) == (32, 32, "fixed", 0, 0)
-    assert regime(8) == (8, 32, "adaptive", 2, 150)  # 1 sample per free atom, the buffer 4 per atom
-    assert regime(13) == (16, 64, "adaptive", 2, 150)
-    assert regime(19) == (32, 128, "adaptive", 2, 150)
-    assert regime(38) == (64, 128, "adaptive", 2, 150)
+    assert regime(1) == (8, 8, "fixed", 0, 0, 40)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0, 0, 40)
+    assert regime(8) == (8, 32, "adaptive", 2, 150, 40)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2, 150, 40)
+    assert regime(19) == (32, 128, "adaptive", 2, 150, 40)
+    assert regime(20) == (32, 128, "adaptive", 2, 150, 80)  # twice the stages from 20
+    assert regime(38) == (64, 128, "adaptive", 2, 150, 80)
     assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64,
-                  learnt_relax_steps=0) == (64, 64, "fixed", 0, 0)
-    assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5) == (32, 32, "adaptive", 1, 5)
+                  learnt_relax_steps=0) == (64, 64, "fixed", 0, 0, 40)
+    assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5,
+                  stages=3) == (32, 32, "adaptive", 1, 5, 3)
+    assert regime(26, stages=12)[-1] == 12
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])

@@ -92,7 +92,7 @@ def test_box_z_replaces_an_examples_box(tmp_path):
 
 
 @pytest.mark.parametrize("text, parts", [
-    (EXAMPLE + '[search]\nstages = "2"\n', ["[search] stages must be an integer, got '2'"]),
+    (EXAMPLE + '[search]\nstages = "2"\n', ["[search] stages must be an integer or None, got '2'"]),
     (EXAMPLE + "[search]\nsigma_max = inf\n", ["[search] sigma_max must be finite", "got inf"]),
     (EXAMPLE + "[search]\nseed = 1.5\n", ["[search] seed must be an integer from 0", "got 1.5"]),
     (EXAMPLE + "[search]\nseed = -1\n", ["[search] seed", "got -1"]),
@@ -126,7 +126,7 @@ def test_each_mistake_is_one_line_naming_section_and_key(tmp_path, text, parts):
 
 
 def test_overrides_are_checked_like_the_file(tmp_path):
-    _refused(tmp_path, EXAMPLE, "[search] stages must be an integer, got 1.5", stages=1.5)
+    _refused(tmp_path, EXAMPLE, "[search] stages must be an integer or None, got 1.5", stages=1.5)
     _refused(tmp_path, EXAMPLE, "[search] unknown key(s) ['stagse']", stagse=1)
     assert _load(tmp_path, EXAMPLE, stages=3).settings.stages == 3
 
@@ -211,4 +211,4 @@ def test_godiff_run_exits_2_with_the_line(tmp_path):
 
     (tmp_path / "search.toml").write_text(EXAMPLE + '[search]\nstages = "2"\n')
     result = CliRunner().invoke(app, ["run", str(tmp_path / "search.toml")])
-    assert result.exit_code == 2 and "[search] stages must be an integer, got '2'" in result.stderr
+    assert result.exit_code == 2 and "[search] stages must be an integer or None, got '2'" in result.stderr

@@ -46,7 +46,7 @@ def test_out_of_range_values_are_refused_with_what_is_allowed(overrides, allowed
 
 @pytest.mark.parametrize("value", [1.5, "2", True, None, 2.0])
 def test_integer_fields_take_only_ints(value):
-    _refused(r"an integer, got", stages=value)
+    _refused(r"an integer, got", train_steps=value)
 
 
 @pytest.mark.parametrize("name", INTEGERS)
@@ -82,7 +82,7 @@ def test_good_values_are_kept_and_numbers_become_floats():
 
 
 def test_with_overrides_checks_the_same_way_and_keeps_the_unknown_name_error():
-    with pytest.raises(ValueError, match=r"stages must be an integer, got '2' \(str\)"):
+    with pytest.raises(ValueError, match=r"stages must be an integer or None, got '2' \(str\)"):
         SearchSettings().with_overrides(stages="2")
     with pytest.raises(ValueError, match=r"unknown search setting\(s\) \['stagse'\]: known are"):
         SearchSettings().with_overrides(stagse=3)
