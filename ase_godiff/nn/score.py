@@ -21,7 +21,7 @@ __all__ = ["ScoreNetConfig", "ScoreNetwork", "with_force_scale"]
 
 TIME_FREQUENCIES = 16
 LARGE_GRAPH = 20  # free atoms from which the default network's free-free pairs end at SHORT_FREE_CUTOFF
-SHORT_FREE_CUTOFF = 6.0  # Å: first and second neighbours of argon, about two shells of a metal
+SHORT_FREE_CUTOFF = 6.0  # Å: argon's first two neighbour shells, platinum's first four
 
 
 @dataclass(frozen=True)
