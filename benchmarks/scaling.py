@@ -51,7 +51,8 @@ def time_stages(n: int, repeats: int, samples: int, buffer: int, seed: int = 0,
     timed = opt.state.timings[1:]
     evaluated = [int(np.sum(opt.state.buffer.stages == stage)) for stage in range(1, repeats + 1)]
     timed_positions = opt.state.buffer.positions[opt.state.buffer.stages >= 1]
-    graph = opt.learner.tensors.env.graph(torch.as_tensor(timed_positions, dtype=torch.float32))
+    graph = opt.learner.tensors.env.graph(torch.as_tensor(timed_positions, dtype=torch.float32,
+                                                          device=opt.device))
     return {"n": n, "first_stage_seconds": first,
             "stages": [{part: float(t[part]) for part in PARTS} for t in timed],
             "evaluated_per_stage": evaluated,
