@@ -112,7 +112,8 @@ def main():
     parser.add_argument("--free-cutoff", type=float, default=None,
                         help="free-free cutoff (Å) for every n (default: the default network's)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/scaling.json"))
-    parser.add_argument("--plot", type=Path, default=Path("docs/figures/scaling.png"))
+    parser.add_argument("--plot", type=lambda value: Path(value) if value else None,
+                        default=Path("docs/figures/scaling.png"), help="the figure (\"\": none)")
     args = parser.parse_args()
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(args.threads)
