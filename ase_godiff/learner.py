@@ -18,6 +18,7 @@ from .train import TrainingData, train_stage
 __all__ = ["Learner", "SAMPLING_CHUNK", "typical_force"]
 
 SAMPLING_CHUNK = 128  # structures denoised together; bounds memory for large systems
+LOCAL_NOISE = (0.15, 0.6)  # a local start's noise sigma, x its median nearest-neighbour distance
 FORCE_SCALE_FLOOR = 1e-4  # eV/Å: a training set of relaxed structures still gets a finite scale
 
 
@@ -35,15 +36,32 @@ class Learner:
         """Free positions (n_samples, n_free, 3) in Å drawn from the prior (uniform in the box)."""
         return self.sde.prior(self.space.box, n_samples, self.space.n_free, state.rng)
 
-    def sample(self, state: SearchState, n_samples: int) -> np.ndarray:
+    def sample(self, state: SearchState, n_samples: int, n_local: int = 0) -> np.ndarray:
         """Free positions (n_samples, n_free, 3) in Å: reverse diffusion (then ``learnt_relax_steps``
-        of descent in the learnt forces), or the prior before training."""
-        prior = self.prior(state, n_samples)
+        of descent in the learnt forces), or the prior before training. ``n_local`` of a trained
+        model's samples start from evaluated structures instead of the prior (:meth:`local_starts`)."""
         if not state.model_trained:
-            return prior
+            return self.prior(state, n_samples)
+        n_local = n_local if len(state.buffer) else 0  # a warm start's model, nothing evaluated yet
+        prior = self.prior(state, n_samples - n_local)
         chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))
-                  for i in range(0, n_samples, SAMPLING_CHUNK)]
+                  for i in range(0, len(prior), SAMPLING_CHUNK)]
+        for i in range(0, n_local, SAMPLING_CHUNK):
+            chunks.append(self._denoise(state, *self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))))
         return np.concatenate(chunks).astype(float) if chunks else prior
+
+    def local_starts(self, state: SearchState, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at kT, each
+        noised to sigma between LOCAL_NOISE x its median nearest-neighbour distance (log-uniform),
+        so that reverse diffusion from there rearranges it locally: (positions (n, n_free, 3) in Å,
+        the start times (n,) at those sigmas)."""
+        weights = boltzmann_weights(state.buffer.energies, state.kT)
+        structures = state.buffer.positions[state.rng.choice(len(weights), size=n, p=weights)]
+        spacing = np.array([np.median(self.space.nearest_neighbour_distances(x)) for x in structures])
+        sigma = self._tensor(spacing * np.exp(state.rng.uniform(*np.log(LOCAL_NOISE), n)))
+        x = self._tensor(structures)
+        noise = torch.randn(x.shape, generator=state.generator, dtype=x.dtype).to(x.device)
+        return self.tensors.box.confine(x + sigma[:, None, None] * noise), self.sde.time(sigma)
 
     def train(self, state: SearchState, kT: float) -> float:
         """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss.
@@ -67,7 +85,7 @@ class Learner:
         state.model_trained = True
         return loss
 
-    def _denoise(self, state: SearchState, x: torch.Tensor) -> np.ndarray:
+    def _denoise(self, state: SearchState, x: torch.Tensor, t_start: torch.Tensor | None = None) -> np.ndarray:
         s, t = self.settings, self.tensors
         guided = s.guidance > 0 and s.force_weight > 0
 
@@ -77,7 +95,8 @@ class Learner:
 
         x = reverse_diffusion(model_fn if guided else lambda x, time: model_fn(x, time)[0], self.sde, x,
                               steps=s.sampling_steps, t_min=s.t_min, generator=state.generator,
-                              project=t.box.confine, guidance=s.guidance if guided else 0.0)
+                              project=t.box.confine, guidance=s.guidance if guided else 0.0,
+                              t_start=t_start)
         if s.learnt_relax_steps and s.force_weight > 0:
             last = torch.as_tensor(s.t_min, dtype=x.dtype, device=x.device)
             x = descend(lambda x: model_fn(x, last)[1], x, steps=s.learnt_relax_steps, project=t.box.confine)

@@ -194,7 +194,7 @@ class GODiffOptimizer:
         s, state = self.settings, self.state
         started = time.perf_counter()
         n_samples = s.samples_per_stage if max_samples is None else min(s.samples_per_stage, max_samples)
-        candidates = self._apart(self.learner.sample(state, n_samples))
+        candidates = self._apart(self.learner.sample(state, n_samples, round(s.local_fraction * n_samples)))
         rejected = n_samples - len(candidates)
         if state.model_trained and rejected > n_samples / 2:  # the model has collapsed: recover
             fresh = self._apart(self.learner.prior(state, rejected))

@@ -16,6 +16,7 @@ LARGE_SYSTEM = 8  # free atoms from which the defaults relax within stages (the 
 LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths add the rest
 LARGE_STAGE_RELAX_TOP = 2
 LARGE_LEARNT_RELAX_STEPS = 150  # descent steps of every sample in the learnt forces there
+LARGE_LOCAL_FRACTION = 0.5  # of a trained stage's samples there, started from evaluated structures
 STAGES = 40  # the paper's run
 LONG_RUN_FROM, LONG_RUN_STAGES = 20, 80  # free atoms from which a run has twice the stages
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
@@ -68,6 +69,7 @@ RANGES = {
     "relax_fmax": _positive(" (eV/Å)"), "relax_calls": _at_least(1),
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
     "stage_relax_calls": _at_least(1), "learnt_relax_steps": _at_least(0),
+    "local_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
 }
 KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
@@ -114,7 +116,10 @@ class SearchSettings:
     distinct samples (to ``stage_relax_fmax`` eV/Å, at most ``stage_relax_calls``
     calls each), and trains on the whole path. ``learnt_relax_steps`` > 0 moves every sample
     of a trained model that many steps downhill in the learnt forces before it is evaluated
-    (no calculator calls; needs the force head, ``force_weight`` > 0). The paper's values, where ours differ: 8,000 training steps per stage at
+    (no calculator calls; needs the force head, ``force_weight`` > 0). ``local_fraction`` of
+    a trained stage's samples start not from the prior but from evaluated structures drawn by
+    their Boltzmann weights, noised to a fraction of their bond length: reverse diffusion
+    from there rearranges the low-energy structures locally. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -151,6 +156,7 @@ class SearchSettings:
     stage_relax_fmax: float = 0.001
     stage_relax_calls: int = 20
     learnt_relax_steps: int | None = None
+    local_fraction: float | None = None
 
     def __post_init__(self):
         for f in fields(self):
@@ -172,9 +178,10 @@ class SearchSettings:
 
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
-        short of a basin's bottom, the hybrid: 1 sample per free atom a stage, the adaptive
-        force scale, every sample moved 150 steps downhill in the learnt forces, and L-BFGS-B
-        from the 2 lowest samples of every trained stage. The
+        short of a basin's bottom, the hybrid: 1 sample per free atom a stage, half of them
+        started from evaluated structures, the adaptive force scale, every sample moved 150
+        steps downhill in the learnt forces, and L-BFGS-B from the 2 lowest samples of every
+        trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
         "Stage sizes"). From LONG_RUN_FROM (20) free atoms the run has LONG_RUN_STAGES (80)
         stages instead of STAGES (40): a search there can sit in a trap of another funnel
@@ -191,7 +198,9 @@ class SearchSettings:
             stage_relax_top=(LARGE_STAGE_RELAX_TOP if large else 0)
             if self.stage_relax_top is None else self.stage_relax_top,
             learnt_relax_steps=(LARGE_LEARNT_RELAX_STEPS if large else 0)
-            if self.learnt_relax_steps is None else self.learnt_relax_steps)
+            if self.learnt_relax_steps is None else self.learnt_relax_steps,
+            local_fraction=(LARGE_LOCAL_FRACTION if large else 0.0)
+            if self.local_fraction is None else self.local_fraction)
 
     def to_dict(self) -> dict:
         return asdict(self)

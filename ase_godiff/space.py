@@ -174,13 +174,21 @@ class SearchSpace:
     # ------------------------------------------------------------------ geometry
     def too_close(self, free_positions: np.ndarray) -> bool:
         """Whether two atoms of one structure are closer than the distance limit (minimum image)."""
-        atoms = self.to_atoms(free_positions)
-        radii = covalent_radii[atoms.numbers]
+        radii = covalent_radii[self.atoms.numbers]
+        limit = self.min_distance_ratio * (radii[self.free_indices][:, None] + radii[None, :])
+        return bool(np.any(self._free_distances(free_positions) < limit))
+
+    def nearest_neighbour_distances(self, free_positions: np.ndarray) -> np.ndarray:
+        """Each free atom's distance (Å) to its nearest other atom, free or template (minimum image)."""
+        return self._free_distances(free_positions).min(axis=1)
+
+    def _free_distances(self, free_positions: np.ndarray) -> np.ndarray:
+        """(n_free, n_atoms) minimum-image distances (Å) from each free atom; inf to itself."""
+        positions = self.to_atoms(free_positions).positions
         free = self.free_indices
-        _, dist = get_distances(atoms.positions[free], atoms.positions, cell=self.cell, pbc=self.pbc)
-        limit = self.min_distance_ratio * (radii[free][:, None] + radii[None, :])
+        _, dist = get_distances(positions[free], positions, cell=self.cell, pbc=self.pbc)
         dist[np.arange(len(free)), free] = np.inf
-        return bool(np.any(dist < limit))
+        return dist
 
     def to_atoms(self, free_positions: np.ndarray) -> Atoms:
         """The full structure (input order and constraints) with the given free positions."""

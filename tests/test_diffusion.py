@@ -48,6 +48,35 @@ def test_sampler_recovers_a_gaussian_from_its_exact_score(schedule):
     np.testing.assert_allclose(samples.std(dim=(0, 1)).numpy(), spread, rtol=0.05)
 
 
+@pytest.mark.parametrize("schedule", ["linear", "geometric"])
+def test_time_is_the_inverse_of_sigma(schedule):
+    sde = VESDE(0.01, 5.0, schedule)
+    t = torch.linspace(0.0, 1.0, 11, dtype=torch.float64)
+    np.testing.assert_allclose(sde.time(sde.sigma(t)).numpy(), t.numpy(), atol=1e-12)
+    assert float(sde.time(torch.tensor(50.0))) == 1.0  # clamped into the schedule's range
+
+
+@pytest.mark.parametrize("schedule", ["linear", "geometric"])
+def test_sampler_started_part_way_recovers_the_gaussian_from_each_start_time(schedule):
+    """Samples of the forward marginal at their own start times, reversed together, all end in
+    the data's law: each sample steps on its own clock."""
+    sde = VESDE(0.01, 5.0, schedule)
+    mean, spread = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64), 0.3
+
+    def score(x, t):
+        variance = (spread**2 + sde.sigma(t) ** 2)[:, None, None]
+        return -(x - mean) / variance
+
+    generator = torch.Generator().manual_seed(2)
+    starts = torch.tensor([0.2, 0.5, 0.8], dtype=torch.float64).repeat_interleave(4000)
+    width = (spread**2 + sde.sigma(starts) ** 2).sqrt()[:, None, None]
+    x = mean + torch.randn(len(starts), 1, 3, generator=generator, dtype=torch.float64) * width
+    samples = reverse_diffusion(score, sde, x, steps=200, t_min=1e-3, generator=generator, t_start=starts)
+    for group in samples.split(4000):
+        np.testing.assert_allclose(group.mean(dim=(0, 1)).numpy(), mean.numpy(), atol=0.03)
+        np.testing.assert_allclose(group.std(dim=(0, 1)).numpy(), spread, rtol=0.06)
+
+
 def test_force_guidance_moves_along_forces_and_projection_keeps_the_box():
     sde = VESDE(0.01, 1.0, "linear")
     box = TorchBox(np.zeros(3), np.eye(3) * 2.0, [False, False, False], torch.float64)

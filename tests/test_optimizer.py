@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from ase.io import read
@@ -295,20 +296,20 @@ def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_giv
     def regime(n_free, **overrides):
         s = SearchSettings(**overrides).for_free_atoms(n_free)
         return (s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top,
-                s.learnt_relax_steps, s.stages)
+                s.learnt_relax_steps, s.stages, s.local_fraction)
 
-    assert regime(1) == (8, 8, "fixed", 0, 0, 40)  # the paper's loop
-    assert regime(7) == (32, 32, "fixed", 0, 0, 40)
-    assert regime(8) == (8, 32, "adaptive", 2, 150, 40)  # 1 sample per free atom, the buffer 4 per atom
-    assert regime(13) == (16, 64, "adaptive", 2, 150, 40)
-    assert regime(19) == (32, 128, "adaptive", 2, 150, 40)
-    assert regime(20) == (32, 128, "adaptive", 2, 150, 80)  # twice the stages from 20
-    assert regime(38) == (64, 128, "adaptive", 2, 150, 80)
+    assert regime(1) == (8, 8, "fixed", 0, 0, 40, 0.0)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0, 0, 40, 0.0)
+    assert regime(8) == (8, 32, "adaptive", 2, 150, 40, 0.5)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2, 150, 40, 0.5)
+    assert regime(19) == (32, 128, "adaptive", 2, 150, 40, 0.5)
+    assert regime(20) == (32, 128, "adaptive", 2, 150, 80, 0.5)  # twice the stages from 20
+    assert regime(38) == (64, 128, "adaptive", 2, 150, 80, 0.5)
     assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64,
-                  learnt_relax_steps=0) == (64, 64, "fixed", 0, 0, 40)
+                  learnt_relax_steps=0, local_fraction=0) == (64, 64, "fixed", 0, 0, 40, 0.0)
     assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5,
-                  stages=3) == (32, 32, "adaptive", 1, 5, 3)
-    assert regime(26, stages=12)[-1] == 12
+                  stages=3, local_fraction=0.25) == (32, 32, "adaptive", 1, 5, 3, 0.25)
+    assert regime(26, stages=12)[-2] == 12
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])
@@ -321,7 +322,7 @@ def test_a_collapsed_model_is_replaced_by_fresh_prior_samples_and_says_so(caplog
     """Once trained, the model puts every atom on one spot: the prior fills the stage."""
     opt = _optimizer(stages=3)
     opt.step()  # stage 0: the prior, then training
-    collapsed = lambda state, n: np.zeros((n, opt.space.n_free, 3))  # noqa: E731
+    collapsed = lambda state, n, n_local=0: np.zeros((n, opt.space.n_free, 3))  # noqa: E731
     monkeypatch.setattr(opt.learner, "sample", collapsed)
     before = opt.state.nevaluations
     with caplog.at_level(logging.WARNING, logger="ase_godiff"):
@@ -343,6 +344,48 @@ def test_a_search_whose_samples_are_all_rejected_stops_with_the_reason():
     with pytest.raises(SearchStalledError, match=f"{IDLE_LIMIT} stages in a row .* all 6 samples had atoms too close"):
         opt.run()
     assert opt.state.stage == IDLE_LIMIT and opt.state.nevaluations == 0
+
+
+def test_local_starts_are_low_energy_structures_noised_to_a_fraction_of_their_bond_length():
+    """At a tiny kT every local start is the lowest structure, noised to sigma within
+    LOCAL_NOISE x its median nearest-neighbour distance, its start time at that sigma."""
+    from ase_godiff.learner import LOCAL_NOISE
+
+    opt = _optimizer(gas_cluster("Pt4"), seed=2, train_steps=5)
+    opt.step()
+    opt.state.kT = 1e-9
+    buffer = opt.state.buffer
+    lowest = buffer.positions[np.argmin(buffer.energies)]
+    spacing = np.median(opt.space.nearest_neighbour_distances(lowest))
+    assert 2.0 < spacing < 3.5  # Å: Pt-Pt bonds, not a placeholder
+    starts = [opt.learner.local_starts(opt.state, 1) for _ in range(200)]
+    sigma = opt.learner.sde.sigma(torch.cat([t for _, t in starts])).numpy()
+    assert LOCAL_NOISE[0] * spacing - 1e-5 <= sigma.min() and sigma.max() <= LOCAL_NOISE[1] * spacing + 1e-5
+    assert sigma.max() - sigma.min() > 0.5 * (LOCAL_NOISE[1] - LOCAL_NOISE[0]) * spacing  # spread, not one value
+    moved = np.array([np.sqrt(((x[0].numpy() - lowest) ** 2).sum(-1).mean()) for x, _ in starts])
+    assert np.mean(moved / (np.sqrt(3) * sigma)) == pytest.approx(1.0, abs=0.15)  # RMS move of sqrt(3) sigma
+
+
+def test_a_trained_stage_draws_its_local_share_from_evaluated_structures(monkeypatch):
+    """``local_fraction`` of a trained stage's samples start from evaluated structures, the rest
+    from the prior; before any structure is evaluated (a warm start) all come from the prior."""
+    opt = _optimizer(gas_cluster("Pt4"), seed=2, samples_per_stage=8, local_fraction=0.25)
+    drawn = {}
+    for name in ("prior", "local_starts"):
+        original = getattr(opt.learner, name)
+        monkeypatch.setattr(opt.learner, name, lambda state, n, _f=original, _k=name: (
+            drawn.setdefault(_k, []).append(n), _f(state, n))[1])
+    opt.step()  # the prior's stage
+    assert drawn == {"prior": [8]}
+    opt.step()
+    assert drawn == {"prior": [8, 6], "local_starts": [2]}
+    assert (opt.state.buffer.stages == 1).sum() > 0
+    samples = opt.learner.sample(opt.state, 8, 8)
+    assert np.isfinite(samples).all() and drawn["local_starts"][-1] == 8
+    fractional = opt.space.box.to_fractional(samples)
+    assert fractional.min() >= -1e-9 and fractional.max() <= 1 + 1e-9  # in the box
+    opt.state.buffer = type(opt.state.buffer)(opt.space.n_free)  # a warm start: nothing evaluated
+    assert opt.learner.sample(opt.state, 8, 4).shape == (8, 4, 3) and drawn["prior"][-1] == 8
 
 
 def test_learnt_relax_steps_move_every_sample_downhill_in_the_learnt_forces():

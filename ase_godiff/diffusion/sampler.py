@@ -33,14 +33,16 @@ def reverse_diffusion(
     project: Projection | None = None,
     guidance: float = 0.0,
     max_guidance_step: float = 0.1,
+    t_start: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Integrate the reverse SDE from t = 1 down to ``t_min``.
+    """Integrate the reverse SDE from t = 1 (or each sample's ``t_start``) down to ``t_min``.
 
     Args:
         model_fn: ``model_fn(x, t)`` -> the score grad_x log p_t(x) (1/Å), or a pair
             (score, forces) read at the same ``x``, the forces in units of the force scale.
-        x_init: samples of the prior at t = 1.
+        x_init: samples of the prior at t = 1, or of the forward process at ``t_start``.
         steps: number of reverse steps; the last one adds no noise (it returns the mean).
+        t_start: per-sample start times (B,) in (t_min, 1]; None: all start at t = 1.
         project: maps positions back into the generation box after every step.
         guidance: alpha in Å^2/eV; each step also moves x by alpha (1 - t) F(x) x 1 eV/Å,
             F in units of the force scale (force-field guidance, arXiv 2510.13448; at a
@@ -50,12 +52,14 @@ def reverse_diffusion(
     """
     if steps < 1:
         raise ValueError("the sampler needs at least one reverse step")
-    times = torch.linspace(1.0, t_min, steps + 1, dtype=x_init.dtype, device=x_init.device)
+    times = _times(x_init, steps, t_min, t_start)
     x = x_init.clone()
     for i in range(steps):
         t, t_next = times[i], times[i + 1]
         output = model_fn(x, t)
         score, forces = output if isinstance(output, tuple) else (output, None)
+        if t.dim():  # one time per sample: broadcast over atoms and axes
+            t, t_next = t[:, None, None], t_next[:, None, None]
         g2, dt = sde.g2(t), t - t_next
         step = g2 * score * dt
         if guidance and forces is not None:
@@ -67,3 +71,12 @@ def reverse_diffusion(
         if project is not None:
             x = project(x)
     return x
+
+
+def _times(x: torch.Tensor, steps: int, t_min: float, t_start: torch.Tensor | None) -> torch.Tensor:
+    """The reverse steps' times: (steps + 1,) from 1, or (steps + 1, B) from each ``t_start``."""
+    if t_start is None:
+        return torch.linspace(1.0, t_min, steps + 1, dtype=x.dtype, device=x.device)
+    fraction = torch.linspace(0.0, 1.0, steps + 1, dtype=x.dtype, device=x.device)[:, None]
+    t_start = t_start.to(dtype=x.dtype, device=x.device)
+    return t_start + (t_min - t_start) * fraction

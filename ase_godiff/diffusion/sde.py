@@ -45,6 +45,14 @@ class VESDE:
             return self.sigma_min + t * (self.sigma_max - self.sigma_min)
         return self.sigma_min * (self.sigma_max / self.sigma_min) ** t
 
+    def time(self, sigma: torch.Tensor) -> torch.Tensor:
+        """The time t at which the noise scale is ``sigma`` (Å), the inverse of :meth:`sigma`;
+        ``sigma`` is clamped into [sigma_min, sigma_max]."""
+        sigma = torch.clamp(sigma, self.sigma_min, self.sigma_max)
+        if self.schedule == "linear":
+            return (sigma - self.sigma_min) / (self.sigma_max - self.sigma_min)
+        return torch.log(sigma / self.sigma_min) / math.log(self.sigma_max / self.sigma_min)
+
     def g2(self, t: torch.Tensor) -> torch.Tensor:
         """The squared diffusion coefficient d sigma^2 / dt (Å^2)."""
         sigma = self.sigma(t)
