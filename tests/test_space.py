@@ -44,25 +44,17 @@ def test_cluster_box_is_centred_and_sized_from_covalent_radii():
     assert np.all(side > 5.0) and np.all(side < 15.0)
 
 
-def test_too_close_uses_the_minimum_image():
+def test_distances_use_the_minimum_image_and_the_template():
     atoms = small_slab("Pt2")
     space = SearchSpace(atoms)
     top = atoms.positions[:-2, 2].max()
     a = atoms.cell[0]
     near_across_boundary = np.array([[0.2, 0.5, top + 3.0], [0.0, 0.5, top + 3.0] + a - [0.3, 0, 0]])
     assert space.too_close(near_across_boundary)
+    np.testing.assert_allclose(space.nearest_neighbour_distances(near_across_boundary), [0.5, 0.5], atol=1e-9)
     apart = np.array([[0.2, 0.5, top + 3.0], [2.9, 0.5, top + 3.0]])
     assert not space.too_close(apart)
     assert space.too_close(np.array([[0.0, 0.0, top + 0.5], [2.9, 0.5, top + 3.0]]))  # into the slab
-
-
-def test_nearest_neighbour_distances_use_the_minimum_image_and_the_template():
-    atoms = small_slab("Pt2")
-    space = SearchSpace(atoms)
-    top = atoms.positions[:-2, 2].max()
-    a = atoms.cell[0]
-    across_boundary = np.array([[0.2, 0.5, top + 5.0], [0.0, 0.5, top + 5.0] + a - [2.0, 0, 0]])
-    np.testing.assert_allclose(space.nearest_neighbour_distances(across_boundary), [2.2, 2.2], atol=1e-9)
     template_atom = atoms.positions[np.argmax(atoms.positions[:-2, 2])]
     above = np.array([template_atom + [0, 0, 2.5], template_atom + [0, 0, 6.0]])
     np.testing.assert_allclose(space.nearest_neighbour_distances(above), [2.5, 3.5], atol=1e-9)
