@@ -101,22 +101,25 @@ def test_resume_with_other_settings_is_a_clear_error(tmp_path):
                         stages=4, restart=tmp_path / "run")
 
 
-@pytest.mark.parametrize("resolved, resumes", [({}, True), ({"learnt_relax_steps": 5}, False)],
+@pytest.mark.parametrize("added", ["learnt_relax_steps", "local_fraction"])
+@pytest.mark.parametrize("changed, resumes", [(None, True), ("something else", False)],
                          ids=["resolves to what the old code did", "does something else"])
 def test_a_folder_written_before_a_setting_existed_resumes_only_where_it_means_the_old_code(
-        tmp_path, resolved, resumes):
+        tmp_path, added, changed, resumes):
     _optimizer(restart=tmp_path / "run").run(steps=1)
-    for path in (tmp_path / "run").rglob("*.json"):  # as written before learnt_relax_steps existed
+    for path in (tmp_path / "run").rglob("*.json"):  # as written before the setting existed
         text = json.loads(path.read_text())
         search = text.get("search", text)
         if "settings" in search:
-            del search["settings"]["learnt_relax_steps"]
+            del search["settings"][added]
             path.write_text(json.dumps(text))
+    other = {"learnt_relax_steps": 5, "local_fraction": 0.5}[added]
+    resolved = {added: other} if changed else {}
     if resumes:
         opt = _optimizer(restart=tmp_path / "run", **resolved)
         assert opt.state.stage == 1
     else:
-        with pytest.raises(ValueError, match="learnt_relax_steps: 0 there, 5 here"):
+        with pytest.raises(ValueError, match=f"{added}: 0(.0)? there, {other} here"):
             _optimizer(restart=tmp_path / "run", **resolved)
 
 
