@@ -47,7 +47,8 @@ class Learner:
         chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))
                   for i in range(0, len(prior), SAMPLING_CHUNK)]
         for i in range(0, n_local, SAMPLING_CHUNK):
-            chunks.append(self._denoise(state, *self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))))
+            starts, t_start = self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))
+            chunks.append(self._denoise(state, starts, t_start))
         return np.concatenate(chunks).astype(float) if chunks else prior
 
     def local_starts(self, state: SearchState, n: int) -> tuple[torch.Tensor, torch.Tensor]:
