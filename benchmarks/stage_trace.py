@@ -1,10 +1,12 @@
 """Per-stage trace of one GO-Diff search of a harness task: where a search stops improving.
 
     python benchmarks/stage_trace.py --task pt13-pt111 --seed 2 --stages 20 [--set local_fraction=0]
+        [--best best.extxyz]
 
 Prints after every stage: calls so far, the stage's kT (eV), the effective sample size of
 all evaluated structures at that kT, the lowest and median energy of the stage's own
-structures (samples and relaxation paths, eV) and the search's best (eV).
+structures (samples and relaxation paths, eV) and the search's best (eV); ``--best``
+writes the best structure at the end (extended XYZ, energy and forces attached).
 """
 
 import argparse
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from ase.io import write
 
 sys.path.insert(0, str(Path(__file__).parent))
 from tasks import TASKS  # noqa: E402
@@ -30,6 +33,7 @@ def main() -> None:
     parser.add_argument("--stages", type=int, default=20, help="stages to run")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a SearchSettings field, e.g. local_fraction=0")
+    parser.add_argument("--best", help="an extended XYZ file for the best structure at the end")
     args = parser.parse_args()
     overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     torch.set_num_threads(1)
@@ -46,6 +50,8 @@ def main() -> None:
               f"ESS {ess:5.1f}  stage lowest {mine.min(initial=np.inf):.4f}  median "
               f"{np.median(mine) if len(mine) else np.nan:.4f}  best {energies.min():.4f} eV  "
               f"{time.perf_counter() - started:.0f} s", flush=True)
+    if args.best:
+        write(args.best, opt.get_minimum()[1])
 
 
 if __name__ == "__main__":
