@@ -52,13 +52,11 @@ class Learner:
         return np.concatenate(chunks).astype(float) if chunks else prior
 
     def local_starts(self, state: SearchState, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at the
-        stage's kT or ``local_kT_min``, whichever is higher (eV), each noised to sigma between
-        LOCAL_NOISE x its median nearest-neighbour distance (log-uniform), so that reverse
-        diffusion from there rearranges it locally: (positions (n, n_free, 3) in Å, the start
-        times (n,) at those sigmas)."""
-        kT = max(state.kT, self.settings.local_kT_min or 0.0)
-        weights = boltzmann_weights(state.buffer.energies, kT)
+        """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at kT, each
+        noised to sigma between LOCAL_NOISE x its median nearest-neighbour distance (log-uniform),
+        so that reverse diffusion from there rearranges it locally: (positions (n, n_free, 3) in Å,
+        the start times (n,) at those sigmas)."""
+        weights = boltzmann_weights(state.buffer.energies, state.kT)
         structures = state.buffer.positions[state.rng.choice(len(weights), size=n, p=weights)]
         spacing = np.array([np.median(self.space.nearest_neighbour_distances(x)) for x in structures])
         sigma = self._tensor(spacing * np.exp(state.rng.uniform(*np.log(LOCAL_NOISE), n)))

@@ -70,7 +70,6 @@ RANGES = {
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
     "stage_relax_calls": _at_least(1), "learnt_relax_steps": _at_least(0),
     "local_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
-    "local_kT_min": _positive(" (eV)"),
 }
 KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
@@ -120,10 +119,7 @@ class SearchSettings:
     (no calculator calls; needs the force head, ``force_weight`` > 0). ``local_fraction`` of
     a trained stage's samples start not from the prior but from evaluated structures drawn by
     their Boltzmann weights, noised to a fraction of their bond length: reverse diffusion
-    from there rearranges the low-energy structures locally. Those weights are at the stage's
-    kT, or at ``local_kT_min`` (eV) where that is higher: a basin-hopping temperature, so
-    that a search whose kT has fallen far below the gaps between minima still hops from
-    minima above its best (None: no floor). The paper's values, where ours differ: 8,000 training steps per stage at
+    from there rearranges the low-energy structures locally. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -161,7 +157,6 @@ class SearchSettings:
     stage_relax_calls: int = 20
     learnt_relax_steps: int | None = None
     local_fraction: float | None = None
-    local_kT_min: float | None = None
 
     def __post_init__(self):
         for f in fields(self):

@@ -366,35 +366,6 @@ def test_local_starts_are_low_energy_structures_noised_to_a_fraction_of_their_bo
     assert np.mean(moved / (np.sqrt(3) * sigma)) == pytest.approx(1.0, abs=0.15)  # RMS move of sqrt(3) sigma
 
 
-def test_local_kT_min_draws_local_starts_from_minima_above_the_best(monkeypatch):
-    """With kT far below the gaps between structures every local start is the lowest one; a
-    ``local_kT_min`` (eV) of a basin-hopping temperature draws others too, as Boltzmann says."""
-    from ase_godiff import learner
-
-    monkeypatch.setattr(learner, "LOCAL_NOISE", (1e-6, 2e-6))  # so each start shows its structure
-    opt = _optimizer(gas_cluster("Pt4"), seed=2, train_steps=5)
-    opt.step()
-    opt.state.kT = 1e-9
-    buffer = opt.state.buffer
-    energies, positions = buffer.energies, buffer.positions
-
-    def starts_drawn(local_kT_min):
-        opt.learner.settings = opt.settings.with_overrides(local_kT_min=local_kT_min)
-        draws = np.concatenate([opt.learner.local_starts(opt.state, 1)[0].numpy() for _ in range(300)])
-        distances = np.linalg.norm((draws[:, None] - positions[None]), axis=-1).max(-1)
-        assert distances.min(axis=1).max() < 1e-4  # Å: each start is one evaluated structure
-        return np.argmin(distances, axis=1)
-
-    assert set(starts_drawn(None)) == {np.argmin(energies)}
-    kT = float(np.sort(energies)[1] - energies.min())  # the second lowest has weight 1/e
-    chosen = starts_drawn(kT)
-    assert len(set(chosen)) >= 2
-    second = np.argsort(energies)[1]
-    weights = np.exp(-(energies - energies.min()) / kT)
-    expected = weights[second] / weights.sum()
-    assert np.mean(chosen == second) == pytest.approx(expected, abs=0.1)
-
-
 def test_a_trained_stage_draws_its_local_share_from_evaluated_structures(monkeypatch):
     """``local_fraction`` of a trained stage's samples start from evaluated structures, the rest
     from the prior; before any structure is evaluated (a warm start) all come from the prior."""

@@ -32,7 +32,7 @@ def _refused(allowed: str, **overrides) -> str:
     ({"force_clip": NAN}, "finite and positive"), ({"grad_clip": NAN}, "finite and positive"),
     ({"grad_clip": 0.0}, "positive"), ({"grad_clip": -1.0}, "positive"),
     ({"relax_fmax": NAN}, "positive"), ({"kT_start": INF}, "positive"), ({"kT_end": NAN}, "positive"),
-    ({"kT_end": -1.0}, "positive"), ({"local_kT_min": 0.0}, r"positive \(eV\)"), ({"t_min": NAN}, r"in \(0, 1\)"), ({"t_min": 0.0}, r"in \(0, 1\)"),
+    ({"kT_end": -1.0}, "positive"), ({"t_min": NAN}, r"in \(0, 1\)"), ({"t_min": 0.0}, r"in \(0, 1\)"),
     ({"t_min": 1.0}, r"in \(0, 1\)"), ({"sigma_min": 0.0}, "positive"),
     ({"target_ess_fraction": 1.5}, r"in \(0, 1\]"), ({"min_distance_ratio": 2.0}, r"in \[0, 2\)"),
     ({"min_distance_ratio": -0.1}, r"in \[0, 2\)"), ({"samples_per_stage": 0}, "at least 1"),
