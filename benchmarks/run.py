@@ -38,6 +38,7 @@ from common import count_calls, machine_info, parse_seeds, summarise
 
 POST_RELAX_FMAX = 0.005  # eV/Å x the task's energy_scale (TASKS.md's references: 0.005 eV/Å)
 POST_RELAX_STEPS = 1000
+BELOW_REFERENCE = 0.01  # eV x the task's energy_scale: a best this far below the reference is news
 
 
 def relax_best(task, space, free_positions) -> dict:
@@ -197,6 +198,11 @@ def main():
                      f"{record['relax_calls']} more calls, at the GM: {record['relaxed_success']}"
                      if record.get("relaxed_best_energy") is not None else "")
                   + (f"; STALLED: {record['stalled']}" if record.get("stalled") else ""), flush=True)
+            task = TASKS[args.task]
+            below = task.reference_energy - record["best_energy"]
+            if below > BELOW_REFERENCE * task.energy_scale:
+                print(f"seed {record['seed']}: {below:.4f} eV below the task's reference energy "
+                      f"{task.reference_energy} eV: a new best-known (benchmarks/best_known.py)", flush=True)
     report = write_report(args, overrides, machine, records, complete=True)
     print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
 

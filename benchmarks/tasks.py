@@ -225,15 +225,16 @@ def argon_energy(atoms: Atoms) -> float:
 
 
 def energy_within(reference: float, tolerance: float, make_calculator=argon_lj):
-    """A success test: the structure's energy under ``make_calculator()`` lies within
-    ``tolerance`` of ``reference`` (both eV)."""
+    """A success test: the structure's energy under ``make_calculator()`` is at most
+    ``tolerance`` above ``reference`` (both eV); one lower still is a success, and says the
+    reference is not the global minimum (run.py then says so)."""
     def success(atoms: Atoms, free_indices) -> bool:
-        return bool(abs(energy_under(atoms, make_calculator) - reference) <= tolerance)
+        return bool(energy_under(atoms, make_calculator) - reference <= tolerance)
     return success
 
 
 def lj_energy_within(reference: float, tolerance: float = LJ_TOLERANCE * ARGON_EPSILON):
-    """A success test: the structure's argon LJ energy lies within ``tolerance`` of
+    """A success test: the structure's argon LJ energy is at most ``tolerance`` above
     ``reference`` (both eV)."""
     return energy_within(reference, tolerance, argon_lj)
 
@@ -267,7 +268,7 @@ TASKS.update({
 # the LJ ladder: an evaluated structure within 0.01 eV of its energy.
 PT_ISLAND_REFERENCES = Path(__file__).resolve().parent / "results" / "pt_islands" / "reference"
 PT_ISLAND_TOLERANCE = 0.01  # eV
-PT_ISLAND_BEST_KNOWN = {13: 25.7082, 19: 26.0126}  # eV: docs/benchmarks.md says where each comes from
+PT_ISLAND_BEST_KNOWN = {13: 25.7082, 19: 25.8199}  # eV: docs/benchmarks.md says where each comes from
 
 
 def pt_island_atoms(n: int) -> Atoms:

@@ -134,6 +134,16 @@ def test_lj_success_accepts_the_minimum_and_rejects_it_plus_002_epsilon(n):
         assert task.success(stretched, range(n)) is passes, above
 
 
+def test_an_energy_success_test_takes_a_structure_below_its_reference():
+    """Below the reference is a success (the reference was not the minimum), not a miss."""
+    from tasks import energy_within
+
+    atoms = _lj_reference(13)
+    gm = argon_energy(atoms)
+    assert energy_within(gm + 0.5 * ARGON_EPSILON, 0.01 * ARGON_EPSILON)(atoms, range(13))
+    assert not energy_within(gm - 0.5 * ARGON_EPSILON, 0.01 * ARGON_EPSILON)(atoms, range(13))
+
+
 def test_lj_success_uses_a_current_result_and_never_a_stale_one():
     task = TASKS["lj13"]
     atoms = _lj_reference(13)
