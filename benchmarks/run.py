@@ -184,7 +184,7 @@ def main():
         futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations,
                                args.stop_at_success)
                    for s in seeds]
-        records = []
+        records, task = [], TASKS[args.task]
         for future in futures:
             record = future.result()
             records.append(record)
@@ -198,7 +198,6 @@ def main():
                      f"{record['relax_calls']} more calls, at the GM: {record['relaxed_success']}"
                      if record.get("relaxed_best_energy") is not None else "")
                   + (f"; STALLED: {record['stalled']}" if record.get("stalled") else ""), flush=True)
-            task = TASKS[args.task]
             below = task.reference_energy - record["best_energy"]
             if below > BELOW_REFERENCE * task.energy_scale:
                 print(f"seed {record['seed']}: {below:.4f} eV below the task's reference energy "

@@ -265,7 +265,7 @@ TASKS.update({
 # so nobody publishes their global minima. Each best-known structure comes from long runs of
 # every method in the harness (benchmarks/best_known.py) and, where a motif is lower, from
 # benchmarks/pt_island_reference.py (docs/benchmarks.md); success, as on
-# the LJ ladder: an evaluated structure within 0.01 eV of its energy.
+# the LJ ladder: an evaluated structure at most 0.01 eV above its energy.
 PT_ISLAND_REFERENCES = Path(__file__).resolve().parent / "results" / "pt_islands" / "reference"
 PT_ISLAND_TOLERANCE = 0.01  # eV
 PT_ISLAND_BEST_KNOWN = {13: 25.7082, 19: 25.8199}  # eV: docs/benchmarks.md says where each comes from
