@@ -19,6 +19,7 @@ __all__ = ["Learner", "SAMPLING_CHUNK", "typical_force"]
 
 SAMPLING_CHUNK = 128  # structures denoised together; bounds memory for large systems
 LOCAL_NOISE = (0.15, 0.6)  # a local start's noise sigma, x its median nearest-neighbour distance
+REGROWN_ATOMS = (1, 2)  # how many atoms a regrowing local start regrows, drawn uniformly
 FORCE_SCALE_FLOOR = 1e-4  # eV/Å: a training set of relaxed structures still gets a finite scale
 
 
@@ -47,22 +48,49 @@ class Learner:
         chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))
                   for i in range(0, len(prior), SAMPLING_CHUNK)]
         for i in range(0, n_local, SAMPLING_CHUNK):
-            starts, t_start = self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))
-            chunks.append(self._denoise(state, starts, t_start))
+            chunks.append(self._denoise(state, *self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))))
         return np.concatenate(chunks).astype(float) if chunks else prior
 
-    def local_starts(self, state: SearchState, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at kT, each
-        noised to sigma between LOCAL_NOISE x its median nearest-neighbour distance (log-uniform),
-        so that reverse diffusion from there rearranges it locally: (positions (n, n_free, 3) in Å,
-        the start times (n,) at those sigmas)."""
+    def local_starts(self, state: SearchState, n: int):
+        """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at kT,
+        each made a start of reverse diffusion that rearranges it locally. A share
+        ``regrow_fraction`` keeps all atoms but REGROWN_ATOMS, drawn with weights exp(-their
+        coordination number), which the model regrows from the prior around the kept ones
+        (inpainting from t = 1): an edge atom moved to a new site. The rest are noised, each atom
+        by N(0, sigma^2) and all together by one more N(0, sigma^2) shift along the periodic box
+        axes (on a surface, towards sites of another registry; none in the gas phase), sigma
+        between LOCAL_NOISE x the structure's median nearest-neighbour distance (log-uniform),
+        and start at that sigma's time. Returns (positions (n, n_free, 3) in Å, start times (n,),
+        (kept positions (n, n_free, 3) in Å, kept mask (n, n_free)) or None if none regrows)."""
+        space, rng = self.space, state.rng
         weights = boltzmann_weights(state.buffer.energies, state.kT)
-        structures = state.buffer.positions[state.rng.choice(len(weights), size=n, p=weights)]
-        spacing = np.array([np.median(self.space.nearest_neighbour_distances(x)) for x in structures])
-        sigma = self._tensor(spacing * np.exp(state.rng.uniform(*np.log(LOCAL_NOISE), n)))
+        structures = state.buffer.positions[rng.choice(len(weights), size=n, p=weights)]
+        spacing = np.array([np.median(space.nearest_neighbour_distances(x)) for x in structures])
+        sigma = spacing * np.exp(rng.uniform(*np.log(LOCAL_NOISE), n))
+        kept = np.zeros(structures.shape[:2], dtype=bool)
+        regrowing = np.flatnonzero(rng.random(n) < self.settings.regrow_fraction) if space.n_free > 1 else []
+        for i in regrowing:
+            kept[i] = True
+            kept[i, self._regrown(structures[i], rng)] = False
+        sigma[regrowing] = self.sde.sigma_max
         x = self._tensor(structures)
-        noise = torch.randn(x.shape, generator=state.generator, dtype=x.dtype).to(x.device)
-        return self.tensors.box.confine(x + sigma[:, None, None] * noise), self.sde.time(sigma)
+        noise = torch.randn((n, space.n_free + 1, 3), generator=state.generator, dtype=x.dtype).to(x.device)
+        noise = noise[:, 1:] + self.tensors.box.along_periodic_axes(noise[:, :1])  # own part, shared shift
+        starts = self.tensors.box.confine(x + self._tensor(sigma)[:, None, None] * noise)
+        times = self.sde.time(self._tensor(sigma))
+        if not len(regrowing):
+            return starts, times, None
+        fresh = self._tensor(self.sde.prior(space.box, len(regrowing), space.n_free, rng))
+        regrown = torch.as_tensor(~kept[regrowing], device=x.device)[..., None]
+        starts[regrowing] = torch.where(regrown, fresh, starts[regrowing])  # from the prior
+        return starts, times, (x, torch.as_tensor(kept, device=x.device))
+
+    def _regrown(self, structure: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Indices of the free atoms a regrowing start regrows: REGROWN_ATOMS of them (at most
+        all but one), drawn without replacement with weights exp(-coordination number)."""
+        count = min(int(rng.integers(REGROWN_ATOMS[0], REGROWN_ATOMS[1] + 1)), len(structure) - 1)
+        weights = np.exp(-self.space.coordination_numbers(structure).astype(float))
+        return rng.choice(len(structure), size=count, replace=False, p=weights / weights.sum())
 
     def train(self, state: SearchState, kT: float) -> float:
         """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss.
@@ -86,7 +114,8 @@ class Learner:
         state.model_trained = True
         return loss
 
-    def _denoise(self, state: SearchState, x: torch.Tensor, t_start: torch.Tensor | None = None) -> np.ndarray:
+    def _denoise(self, state: SearchState, x: torch.Tensor, t_start: torch.Tensor | None = None,
+                 kept: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
         s, t = self.settings, self.tensors
         guided = s.guidance > 0 and s.force_weight > 0
 
@@ -97,7 +126,7 @@ class Learner:
         x = reverse_diffusion(model_fn if guided else lambda x, time: model_fn(x, time)[0], self.sde, x,
                               steps=s.sampling_steps, t_min=s.t_min, generator=state.generator,
                               project=t.box.confine, guidance=s.guidance if guided else 0.0,
-                              t_start=t_start)
+                              t_start=t_start, kept=kept)
         if s.learnt_relax_steps and s.force_weight > 0:
             last = torch.as_tensor(s.t_min, dtype=x.dtype, device=x.device)
             x = descend(lambda x: model_fn(x, last)[1], x, steps=s.learnt_relax_steps, project=t.box.confine)

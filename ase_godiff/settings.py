@@ -17,6 +17,7 @@ LARGE_SAMPLES_PER_FREE_ATOM = 1  # a stage's samples there; the relaxation paths
 LARGE_STAGE_RELAX_TOP = 2
 LARGE_LEARNT_RELAX_STEPS = 150  # descent steps of every sample in the learnt forces there
 LARGE_LOCAL_FRACTION = 0.5  # of a trained stage's samples there, started from evaluated structures
+LARGE_REGROW_FRACTION = 0.5  # of those local starts, regrowing one or two atoms
 STAGES = 40  # the paper's run
 LONG_RUN_FROM, LONG_RUN_STAGES = 20, 80  # free atoms from which a run has twice the stages
 FORCE_SCALES = ("fixed", "adaptive")  # F_0 = 1 eV/Å, or the training set's typical force
@@ -70,6 +71,7 @@ RANGES = {
     "stage_relax_top": _at_least(0), "stage_relax_fmax": _positive(" (eV/Å)"),
     "stage_relax_calls": _at_least(1), "learnt_relax_steps": _at_least(0),
     "local_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
+    "regrow_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
 }
 KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
@@ -119,7 +121,9 @@ class SearchSettings:
     (no calculator calls; needs the force head, ``force_weight`` > 0). ``local_fraction`` of
     a trained stage's samples start not from the prior but from evaluated structures drawn by
     their Boltzmann weights, noised to a fraction of their bond length: reverse diffusion
-    from there rearranges the low-energy structures locally. The paper's values, where ours differ: 8,000 training steps per stage at
+    from there rearranges the low-energy structures locally; ``regrow_fraction`` of those keep
+    every atom but one or two of the least coordinated, which the model regrows around the
+    kept ones (inpainting). The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -157,6 +161,7 @@ class SearchSettings:
     stage_relax_calls: int = 20
     learnt_relax_steps: int | None = None
     local_fraction: float | None = None
+    regrow_fraction: float | None = None
 
     def __post_init__(self):
         for f in fields(self):
@@ -179,7 +184,8 @@ class SearchSettings:
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
         short of a basin's bottom, the hybrid: 1 sample per free atom a stage, half of them
-        started from evaluated structures, the adaptive force scale, every sample moved 150
+        started from evaluated structures (half of those regrowing one or two atoms), the
+        adaptive force scale, every sample moved 150
         steps downhill in the learnt forces, and L-BFGS-B from the 2 lowest samples of every
         trained stage. The
         buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
@@ -200,7 +206,9 @@ class SearchSettings:
             learnt_relax_steps=(LARGE_LEARNT_RELAX_STEPS if large else 0)
             if self.learnt_relax_steps is None else self.learnt_relax_steps,
             local_fraction=(LARGE_LOCAL_FRACTION if large else 0.0)
-            if self.local_fraction is None else self.local_fraction)
+            if self.local_fraction is None else self.local_fraction,
+            regrow_fraction=(LARGE_REGROW_FRACTION if large else 0.0)
+            if self.regrow_fraction is None else self.regrow_fraction)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -182,6 +182,12 @@ class SearchSpace:
         """Each free atom's distance (Å) to its nearest other atom, free or template (minimum image)."""
         return self._free_distances(free_positions).min(axis=1)
 
+    def coordination_numbers(self, free_positions: np.ndarray, factor: float = 1.25) -> np.ndarray:
+        """Each free atom's number of neighbours, free or template, within ``factor`` x the
+        structure's median nearest-neighbour distance (minimum image)."""
+        distances = self._free_distances(free_positions)
+        return (distances < factor * np.median(distances.min(axis=1))).sum(axis=1)
+
     def _free_distances(self, free_positions: np.ndarray) -> np.ndarray:
         """(n_free, n_atoms) minimum-image distances (Å) from each free atom; inf to itself."""
         positions = self.to_atoms(free_positions).positions

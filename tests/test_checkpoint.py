@@ -101,7 +101,7 @@ def test_resume_with_other_settings_is_a_clear_error(tmp_path):
                         stages=4, restart=tmp_path / "run")
 
 
-@pytest.mark.parametrize("added", ["learnt_relax_steps", "local_fraction"])
+@pytest.mark.parametrize("added", ["learnt_relax_steps", "local_fraction", "regrow_fraction"])
 @pytest.mark.parametrize("changed, resumes", [(None, True), ("something else", False)],
                          ids=["resolves to what the old code did", "does something else"])
 def test_a_folder_written_before_a_setting_existed_resumes_only_where_it_means_the_old_code(
@@ -113,7 +113,7 @@ def test_a_folder_written_before_a_setting_existed_resumes_only_where_it_means_t
         if "settings" in search:
             del search["settings"][added]
             path.write_text(json.dumps(text))
-    other = {"learnt_relax_steps": 5, "local_fraction": 0.5}[added]
+    other = {"learnt_relax_steps": 5, "local_fraction": 0.5, "regrow_fraction": 0.5}[added]
     resolved = {added: other} if changed else {}
     if resumes:
         opt = _optimizer(restart=tmp_path / "run", **resolved)

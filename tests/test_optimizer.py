@@ -296,20 +296,20 @@ def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_giv
     def regime(n_free, **overrides):
         s = SearchSettings(**overrides).for_free_atoms(n_free)
         return (s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top,
-                s.learnt_relax_steps, s.stages, s.local_fraction)
+                s.learnt_relax_steps, s.stages, s.local_fraction, s.regrow_fraction)
 
-    assert regime(1) == (8, 8, "fixed", 0, 0, 40, 0.0)  # the paper's loop
-    assert regime(7) == (32, 32, "fixed", 0, 0, 40, 0.0)
-    assert regime(8) == (8, 32, "adaptive", 2, 150, 40, 0.5)  # 1 sample per free atom, the buffer 4 per atom
-    assert regime(13) == (16, 64, "adaptive", 2, 150, 40, 0.5)
-    assert regime(19) == (32, 128, "adaptive", 2, 150, 40, 0.5)
-    assert regime(20) == (32, 128, "adaptive", 2, 150, 80, 0.5)  # twice the stages from 20
-    assert regime(38) == (64, 128, "adaptive", 2, 150, 80, 0.5)
-    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64,
-                  learnt_relax_steps=0, local_fraction=0) == (64, 64, "fixed", 0, 0, 40, 0.0)
+    assert regime(1) == (8, 8, "fixed", 0, 0, 40, 0.0, 0.0)  # the paper's loop
+    assert regime(7) == (32, 32, "fixed", 0, 0, 40, 0.0, 0.0)
+    assert regime(8) == (8, 32, "adaptive", 2, 150, 40, 0.5, 0.5)  # 1 sample per free atom, the buffer 4 per atom
+    assert regime(13) == (16, 64, "adaptive", 2, 150, 40, 0.5, 0.5)
+    assert regime(19) == (32, 128, "adaptive", 2, 150, 40, 0.5, 0.5)
+    assert regime(20) == (32, 128, "adaptive", 2, 150, 80, 0.5, 0.5)  # twice the stages from 20
+    assert regime(38) == (64, 128, "adaptive", 2, 150, 80, 0.5, 0.5)
+    assert regime(13, force_scale="fixed", stage_relax_top=0, samples_per_stage=64, learnt_relax_steps=0,
+                  local_fraction=0, regrow_fraction=0) == (64, 64, "fixed", 0, 0, 40, 0.0, 0.0)
     assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5,
-                  stages=3, local_fraction=0.25) == (32, 32, "adaptive", 1, 5, 3, 0.25)
-    assert regime(26, stages=12)[-2] == 12
+                  stages=3, local_fraction=0.25, regrow_fraction=1) == (32, 32, "adaptive", 1, 5, 3, 0.25, 1.0)
+    assert regime(26, stages=12)[-3] == 12
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])
@@ -346,24 +346,72 @@ def test_a_search_whose_samples_are_all_rejected_stops_with_the_reason():
     assert opt.state.stage == IDLE_LIMIT and opt.state.nevaluations == 0
 
 
-def test_local_starts_are_low_energy_structures_noised_to_a_fraction_of_their_bond_length():
+@pytest.mark.parametrize("system, periodic_axes", [("gas", (False,) * 3), ("surface", (True, True, False))])
+def test_local_starts_are_low_energy_structures_noised_to_a_fraction_of_their_bond_length(system, periodic_axes):
     """At a tiny kT every local start is the lowest structure, noised to sigma within
-    LOCAL_NOISE x its median nearest-neighbour distance, its start time at that sigma."""
+    LOCAL_NOISE x its median nearest-neighbour distance, its start time at that sigma: each atom
+    by N(0, sigma^2) per axis, and all together by one shift of N(0, sigma^2) along the
+    periodic axes (x and y of a slab; none for a gas-phase cluster)."""
     from ase_godiff.learner import LOCAL_NOISE
 
-    opt = _optimizer(gas_cluster("Pt4"), seed=2, train_steps=5)
+    atoms = gas_cluster("Pt4") if system == "gas" else small_slab("Pt4", size=(4, 4, 2))
+    opt = _optimizer(atoms, seed=2, train_steps=5, regrow_fraction=0)
     opt.step()
     opt.state.kT = 1e-9
     buffer = opt.state.buffer
     lowest = buffer.positions[np.argmin(buffer.energies)]
     spacing = np.median(opt.space.nearest_neighbour_distances(lowest))
     assert 2.0 < spacing < 3.5  # Å: Pt-Pt bonds, not a placeholder
-    starts = [opt.learner.local_starts(opt.state, 1) for _ in range(200)]
-    sigma = opt.learner.sde.sigma(torch.cat([t for _, t in starts])).numpy()
+    starts = [opt.learner.local_starts(opt.state, 1) for _ in range(400)]
+    assert all(kept is None for _, _, kept in starts)
+    sigma = opt.learner.sde.sigma(torch.cat([t for _, t, _ in starts])).numpy()
     assert LOCAL_NOISE[0] * spacing - 1e-5 <= sigma.min() and sigma.max() <= LOCAL_NOISE[1] * spacing + 1e-5
     assert sigma.max() - sigma.min() > 0.5 * (LOCAL_NOISE[1] - LOCAL_NOISE[0]) * spacing  # spread, not one value
-    moved = np.array([np.sqrt(((x[0].numpy() - lowest) ** 2).sum(-1).mean()) for x, _ in starts])
-    assert np.mean(moved / (np.sqrt(3) * sigma)) == pytest.approx(1.0, abs=0.15)  # RMS move of sqrt(3) sigma
+    box = opt.learner.tensors.box
+    moves = np.array([box.displacement(x[0], torch.as_tensor(lowest, dtype=x.dtype)).numpy()
+                      for x, _, _ in starts]) / sigma[:, None, None]
+    shift = moves.mean(axis=1, keepdims=True)  # each atom's own noise averaged, plus the shared one
+    n = len(lowest)
+    assert np.mean((moves - shift) ** 2) == pytest.approx(1 - 1 / n, rel=0.15)
+    variance, periodic = np.mean(shift ** 2, axis=(0, 1)), np.array(periodic_axes)
+    np.testing.assert_allclose(variance[periodic], 1 + 1 / n, rtol=0.25)
+    assert np.all(variance[~periodic] < 0.5)  # no shared part: 1 / n, less where a wall reflects
+
+
+def test_a_regrowing_local_start_keeps_all_atoms_but_one_or_two_which_the_model_regrows():
+    """With ``regrow_fraction=1`` every local start keeps the lowest structure but for one or
+    two atoms and starts at t = 1; its sample has every kept atom exactly where it was."""
+    opt = _optimizer(gas_cluster("Pt4"), seed=2, train_steps=5, regrow_fraction=1.0)
+    opt.step()
+    opt.state.kT = 1e-9
+    buffer = opt.state.buffer
+    lowest = buffer.positions[np.argmin(buffer.energies)]
+    starts, times, (kept_positions, mask) = opt.learner.local_starts(opt.state, 60)
+    np.testing.assert_allclose(times.numpy(), 1.0, atol=1e-6)
+    np.testing.assert_allclose(kept_positions.numpy(), np.broadcast_to(lowest, (60, 4, 3)), atol=1e-5)
+    assert sorted(set((~mask).sum(1).tolist())) == [1, 2]
+    samples = opt.learner.sample(opt.state, 8, 8)
+    at_lowest = np.all(np.abs(samples - lowest) < 1e-4, axis=-1).sum(1)
+    assert np.all((at_lowest >= 2) & (at_lowest <= 3)), at_lowest  # regrown atoms land elsewhere
+
+
+def test_regrowing_draws_the_least_coordinated_atom_most_often():
+    """A tetrahedron with one atom bonded to a single corner: coordination numbers 3, 3, 3, 4
+    and 1; one regrown atom is the loner with probability e^-1 / (e^-1 + 3 e^-3 + e^-4)."""
+    bond = 2.7
+    tetrahedron = bond / np.sqrt(8) * np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]])
+    loner = tetrahedron[3] + bond * tetrahedron[3] / np.linalg.norm(tetrahedron[3])
+    atoms = gas_cluster("Pt5")
+    atoms.positions = np.vstack([tetrahedron, loner]) + 6.0
+    opt = _optimizer(atoms, seed=0)
+    structure = opt.space.free_positions_of(atoms)
+    assert opt.space.coordination_numbers(structure).tolist() == [3, 3, 3, 4, 1]
+    rng = np.random.default_rng(0)
+    draws = [opt.learner._regrown(structure, rng) for _ in range(3000)]
+    singles = [draw[0] for draw in draws if len(draw) == 1]
+    assert 1000 < len(singles) < 2000  # one or two atoms, evenly
+    expected = np.exp(-1) / (np.exp(-1) + 3 * np.exp(-3) + np.exp(-4))
+    assert np.mean(np.array(singles) == 4) == pytest.approx(expected, abs=0.04)
 
 
 def test_a_trained_stage_draws_its_local_share_from_evaluated_structures(monkeypatch):

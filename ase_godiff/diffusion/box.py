@@ -35,6 +35,11 @@ class TorchBox:
         u = torch.where(self.periodic, torch.remainder(u, 1.0), reflected)
         return self.corner + u @ self.vectors
 
+    def along_periodic_axes(self, moves: torch.Tensor) -> torch.Tensor:
+        """``moves`` (..., 3) in Å without their parts along the non-periodic box axes."""
+        u = moves @ self.inverse
+        return torch.where(self.periodic, u, torch.zeros_like(u)) @ self.vectors
+
     def displacement(self, x: torch.Tensor, x0: torch.Tensor) -> torch.Tensor:
         """x - x0 with the nearest periodic image along wrapped axes (Å)."""
         du = (x - x0) @ self.inverse

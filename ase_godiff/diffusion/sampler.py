@@ -34,6 +34,7 @@ def reverse_diffusion(
     guidance: float = 0.0,
     max_guidance_step: float = 0.1,
     t_start: torch.Tensor | None = None,
+    kept: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Integrate the reverse SDE from t = 1 (or each sample's ``t_start``) down to ``t_min``.
 
@@ -49,6 +50,10 @@ def reverse_diffusion(
             scale of 1 eV/Å, alpha F); needs ``model_fn`` to return forces.
         max_guidance_step: the guidance moves no atom further than this per step (Å), so
             stiff bonds cannot make the descent overshoot and fuse atoms.
+        kept: (positions (B, n, 3) in Å, mask (B, n) True for a kept atom): inpainting. After
+            every step a kept atom is put back at its position noised to the step's sigma, and
+            at the end exactly at it, so the model regrows only the other atoms around them
+            (RePaint, Lugmayr et al. 2022, without its resampling).
     """
     if steps < 1:
         raise ValueError("the sampler needs at least one reverse step")
@@ -68,9 +73,20 @@ def reverse_diffusion(
         if i < steps - 1:
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
             x = x + torch.sqrt(g2 * dt) * noise
+        if kept is not None:
+            x = _put_back(x, *kept, sde.sigma(t_next) if i < steps - 1 else None, generator)
         if project is not None:
             x = project(x)
     return x
+
+
+def _put_back(x: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor,
+              sigma: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+    """``x`` with its kept atoms (``mask``) at ``positions``, noised by ``sigma`` (Å; None: exact)."""
+    if sigma is not None:
+        noise = torch.randn(positions.shape, generator=generator, dtype=x.dtype).to(x.device)
+        positions = positions + sigma * noise
+    return torch.where(mask[..., None], positions, x)
 
 
 def _times(x: torch.Tensor, steps: int, t_min: float, t_start: torch.Tensor | None) -> torch.Tensor:
