@@ -51,7 +51,8 @@ class Learner:
             chunks.append(self._denoise(state, *self.local_starts(state, min(SAMPLING_CHUNK, n_local - i))))
         return np.concatenate(chunks).astype(float) if chunks else prior
 
-    def local_starts(self, state: SearchState, n: int):
+    def local_starts(self, state: SearchState, n: int) -> tuple[
+            torch.Tensor, torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
         """``n`` evaluated structures drawn (with replacement) by their Boltzmann weights at kT,
         each made a start of reverse diffusion that rearranges it locally. A share
         ``regrow_fraction`` keeps all atoms but REGROWN_ATOMS, drawn with weights exp(-their
@@ -68,7 +69,8 @@ class Learner:
         spacing = np.array([np.median(space.nearest_neighbour_distances(x)) for x in structures])
         sigma = spacing * np.exp(rng.uniform(*np.log(LOCAL_NOISE), n))
         kept = np.zeros(structures.shape[:2], dtype=bool)
-        regrowing = np.flatnonzero(rng.random(n) < self.settings.regrow_fraction) if space.n_free > 1 else []
+        regrowing = (np.flatnonzero(rng.random(n) < self.settings.regrow_fraction)
+                     if space.n_free > 1 else [])  # one atom alone has nothing to regrow around
         for i in regrowing:
             kept[i] = True
             kept[i, self._regrown(structures[i], rng)] = False

@@ -120,7 +120,8 @@ class SearchSettings:
     of a trained model that many steps downhill in the learnt forces before it is evaluated
     (no calculator calls; needs the force head, ``force_weight`` > 0). ``local_fraction`` of
     a trained stage's samples start not from the prior but from evaluated structures drawn by
-    their Boltzmann weights, noised to a fraction of their bond length: reverse diffusion
+    their Boltzmann weights, noised to a fraction of their bond length (each atom, and all
+    together along the periodic axes): reverse diffusion
     from there rearranges the low-energy structures locally; ``regrow_fraction`` of those keep
     every atom but one or two of the least coordinated, which the model regrows around the
     kept ones (inpainting). The paper's values, where ours differ: 8,000 training steps per stage at
