@@ -21,6 +21,7 @@ from .learner import Learner
 from .model_io import energy_function_name, save_model, search_card
 from .nn.score import ScoreNetConfig
 from .observers import Call, StageReport
+from .periodic_contact import image_contact_warning
 from .run_files import RunFiles
 from .schedule import make_schedule
 from .settings import SearchSettings, check_seed
@@ -240,6 +241,9 @@ class GODiffOptimizer:
                            calls=s.relax_calls, budget=budget)
         state.polished = True
         self.files.stage_done(state, state.stage)
+        contact = image_contact_warning(self._best, self.space.free_indices)
+        if contact:
+            log.warning(contact)
 
     def _stage_relax_starts(self, stage_results: list[Evaluation]) -> list[Evaluation]:
         """Where a stage's ``stage_relax_top`` relaxations start: the search's lowest structure

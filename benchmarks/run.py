@@ -11,7 +11,9 @@ versions and commit. One evaluation = one calculator call.
 After the search, outside its count: the best structure is relaxed (BFGS to fmax
 0.005 eV/Å x the task's energy scale), its calls recorded apart as ``relax_calls``, with
 ``relaxed_best_energy`` and ``relaxed_success`` (the weaker figure: the best structure
-relaxes into the global minimum's basin). A GO-Diff search that stops with a
+relaxes into the global minimum's basin), and ``relaxed_best_image_contact_axes``: the cell
+axes along which its placed atoms bond to their own periodic image ([] for an isolated
+cluster; a stripe through the boundary otherwise). A GO-Diff search that stops with a
 SearchStalledError is a record with ``stalled`` set to the message, not a crash.
 """
 
@@ -47,9 +49,11 @@ def relax_best(task, space, free_positions) -> dict:
     test, and its free atoms' positions (Å; the template is the task's)."""
     from ase.optimize import BFGS
 
+    from ase_godiff.periodic_contact import image_contact_axes
+
     if free_positions is None:
         return {"relaxed_best_energy": None, "relax_calls": 0, "relaxed_success": False,
-                "relaxed_best_free_positions": None}
+                "relaxed_best_image_contact_axes": None, "relaxed_best_free_positions": None}
     atoms = space.to_atoms(free_positions)
     calc = task.calculator()
     calls = count_calls(calc)
@@ -58,6 +62,7 @@ def relax_best(task, space, free_positions) -> dict:
     energy = float(atoms.get_potential_energy())
     return {"relaxed_best_energy": energy, "relax_calls": calls[0],
             "relaxed_success": bool(task.success(atoms, space.free_indices)),
+            "relaxed_best_image_contact_axes": image_contact_axes(atoms, space.free_indices),
             "relaxed_best_free_positions": atoms.positions[space.free_indices].round(5).tolist()}
 
 
