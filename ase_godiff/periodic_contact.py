@@ -12,7 +12,7 @@ import numpy as np
 from ase import Atoms
 from ase.neighborlist import neighbor_list
 
-__all__ = ["BOND_FACTOR", "image_contact_axes", "image_contact_warning"]
+__all__ = ["BOND_FACTOR", "bonded_images", "image_contact_axes", "image_contact_warning"]
 
 BOND_FACTOR = 1.25  # a bond: closer than 1.25 x the placed atoms' median nearest-neighbour distance
 
@@ -24,34 +24,41 @@ def image_contact_axes(atoms: Atoms, indices) -> list[int]:
     Bonds are pairs closer than BOND_FACTOR x the median nearest-neighbour distance among
     those atoms (Å), so the test is the same for metals and for argon.
     """
+    return bonded_images(atoms, indices)[1]
+
+
+def bonded_images(atoms: Atoms, indices) -> tuple[np.ndarray, list[int]]:
+    """Follow the bonds among the atoms ``indices`` from atom to atom: the integer cell shift
+    (n, 3) that puts each one beside those it is bonded to (an isolated cluster made whole
+    across the boundary: ``positions + shifts @ cell``), and the axes along which a ring of
+    bonds comes back to an atom in another image (:func:`image_contact_axes`)."""
     indices = np.asarray(indices, dtype=int)
+    shifts = np.zeros((len(indices), 3), dtype=int)
     if len(indices) < 2 or not atoms.pbc.any():
-        return []
+        return shifts, []
     placed = atoms[indices]
     distances = placed.get_all_distances(mic=True)
     np.fill_diagonal(distances, np.inf)
     bond = BOND_FACTOR * float(np.median(distances.min(axis=1)))
-    i, j, shifts = neighbor_list("ijS", placed, bond)
-    image = {}  # the periodic image (integer cell shift) of each atom reached
-    axes = np.zeros(3, dtype=bool)
-    edges = {}
-    for a, b, shift in zip(i, j, shifts):
+    edges: dict[int, list] = {}
+    for a, b, shift in zip(*neighbor_list("ijS", placed, bond)):
         edges.setdefault(int(a), []).append((int(b), shift))
-    for root in range(len(placed)):
-        if root in image:
+    reached = np.zeros(len(indices), dtype=bool)
+    axes = np.zeros(3, dtype=bool)
+    for root in range(len(indices)):
+        if reached[root]:
             continue
-        image[root], stack = np.zeros(3, dtype=int), [root]
+        reached[root], stack = True, [root]
         while stack:
             a = stack.pop()
             for b, shift in edges.get(a, []):
-                reached = image[a] + shift
-                if b not in image:
-                    image[b] = reached
+                image = shifts[a] + shift
+                if not reached[b]:
+                    reached[b], shifts[b] = True, image
                     stack.append(b)
                 else:
-                    axes |= reached != image[b]
-    return [int(axis) for axis in np.flatnonzero(axes)]
-
+                    axes |= image != shifts[b]
+    return shifts, [int(axis) for axis in np.flatnonzero(axes)]
 
 
 def image_contact_warning(atoms: Atoms | None, indices) -> str | None:

@@ -53,3 +53,14 @@ def test_the_warning_names_the_axis_and_the_fix_and_is_silent_for_a_cluster():
     trimer, placed = adatoms_on_hollows(3, [(0, 0), (1, 0), (0, 1)])
     assert image_contact_warning(trimer, placed) is None
     assert image_contact_warning(None, placed) is None
+
+
+def test_an_island_across_the_boundary_is_made_whole_by_its_bonded_images():
+    from ase_godiff.periodic_contact import bonded_images
+
+    atoms, placed = adatoms_on_hollows(6, [(5, 0), (0, 0), (5, 1), (0, 1)])  # a rhombus cut by a1's face
+    shifts, axes = bonded_images(atoms, placed)
+    whole = atoms.positions[placed] + shifts @ atoms.cell.array
+    bonds = np.linalg.norm(whole[:, None] - whole[None], axis=-1)[np.triu_indices(4, 1)]
+    assert axes == [] and np.sort(bonds)[:5] == pytest.approx(np.full(5, 2.77), abs=0.01)
+    assert np.ptp(whole[:, 0]) < 6.0  # Å: together, not a cell apart
