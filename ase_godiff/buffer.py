@@ -59,6 +59,16 @@ class ReplayBuffer:
         self._stages.append(int(stage))
         self._evaluations.append(len(self) if evaluation is None else int(evaluation))
 
+    def since(self, start: int) -> "ReplayBuffer":
+        """The entries from index ``start`` on, sharing their arrays (self when ``start`` is 0)."""
+        if start == 0:
+            return self
+        part = ReplayBuffer(self.n_free)
+        part._positions, part._forces = self._positions[start:], self._forces[start:]
+        part._energies, part._stages = self._energies[start:], self._stages[start:]
+        part._evaluations = self._evaluations[start:]
+        return part
+
     @property
     def positions(self) -> np.ndarray:
         return np.array(self._positions).reshape(-1, self.n_free, 3)

@@ -84,7 +84,7 @@ def load_checkpoint(state: SearchState, folder: Path) -> dict:
             state.buffer.add(data["positions"][i], data["energies"][i], data["forces"][i],
                              data["stages"][i], data["evaluations"][i])
         for name in SearchState.COUNTERS:
-            setattr(state, name, meta[name])
+            setattr(state, name, meta[name] if name in meta else SearchState.COUNTERS_ADDED[name])
     except (KeyError, ValueError, RuntimeError, TypeError) as error:
         raise _damaged(folder, STATE_FILE, f"{type(error).__name__}: {error}") from None
     return meta["search"]

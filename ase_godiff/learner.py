@@ -43,7 +43,7 @@ class Learner:
         model's samples start from evaluated structures instead of the prior (:meth:`local_starts`)."""
         if not state.model_trained:
             return self.prior(state, n_samples)
-        n_local = n_local if len(state.buffer) else 0  # a warm start's model, nothing evaluated yet
+        n_local = n_local if len(state.cycle_buffer) else 0  # a warm start's model, nothing evaluated yet
         prior = self.prior(state, n_samples - n_local)
         chunks = [self._denoise(state, self._tensor(prior[i:i + SAMPLING_CHUNK]))
                   for i in range(0, len(prior), SAMPLING_CHUNK)]
@@ -63,9 +63,9 @@ class Learner:
         between LOCAL_NOISE x the structure's median nearest-neighbour distance (log-uniform),
         and start at that sigma's time. Returns (positions (n, n_free, 3) in Å, start times (n,),
         (kept positions (n, n_free, 3) in Å, kept mask (n, n_free)) or None if none regrows)."""
-        space, rng = self.space, state.rng
-        weights = boltzmann_weights(state.buffer.energies, state.kT)
-        structures = state.buffer.positions[rng.choice(len(weights), size=n, p=weights)]
+        space, rng, buffer = self.space, state.rng, state.cycle_buffer
+        weights = boltzmann_weights(buffer.energies, state.kT)
+        structures = buffer.positions[rng.choice(len(weights), size=n, p=weights)]
         spacing = np.array([np.median(space.nearest_neighbour_distances(x)) for x in structures])
         sigma = spacing * np.exp(rng.uniform(*np.log(LOCAL_NOISE), n))
         kept = np.zeros(structures.shape[:2], dtype=bool)
@@ -95,13 +95,14 @@ class Learner:
         return rng.choice(len(structure), size=count, replace=False, p=weights / weights.sum())
 
     def train(self, state: SearchState, kT: float) -> float:
-        """Train on a buffer drawn at ``kT`` (eV) and every evaluated structure's forces; the mean loss.
+        """Train on a buffer drawn at ``kT`` (eV) and the forces of every structure this cycle
+        evaluated; the mean loss.
 
         First sets the model's force scale (eV/Å): 1, or with ``force_scale="adaptive"`` the
         typical force of the structures at ``kT``.
         """
         s, t = self.settings, self.tensors
-        buffer = state.buffer
+        buffer = state.cycle_buffer
         chosen, weights = buffer.draw(kT, s.buffer_size, state.rng)
         scale = (typical_force(buffer.forces, boltzmann_weights(buffer.energies, kT))
                  if s.force_scale == "adaptive" else 1.0)

@@ -51,7 +51,7 @@ class StageReport:
     def of(cls, state, best, energies, rejected: int, failed: int, seconds: float) -> "StageReport":
         """The report of the stage ``state`` has just run (before its counter moves on);
         ``best``: the best Atoms so far (or None), ``energies``: the stage's (eV)."""
-        buffer = state.buffer
+        buffer = state.cycle_buffer
         ess = effective_sample_size(boltzmann_weights(buffer.energies, state.kT)) if len(buffer) else 0.0
         return cls(state.stage, state.kT, state.nevaluations, rejected, failed,
                    best.get_potential_energy() if best is not None else float("nan"),

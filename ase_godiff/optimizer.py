@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 
 import numpy as np
+import torch
 from ase import Atoms
 
 from .evaluate import Evaluation, distinct_lowest, evaluate, evaluate_many, relax
@@ -86,6 +87,7 @@ class GODiffOptimizer:
             network=network, model=model, device=self.device,
             elements=atoms.get_chemical_symbols())
         self.network_config = self.state.model.config
+        self._initial_weights = {k: v.detach().clone() for k, v in self.state.model.state_dict().items()}
         tensors = SpaceTensors.from_space(self.space, self.network_config, DTYPE, self.device)
         self.learner = Learner(self.space, s, tensors, DTYPE, self.device)
         self.schedule = make_schedule(s.schedule, kT_start=s.kT_start, kT_end=s.kT_end, stages=s.stages,
@@ -109,21 +111,26 @@ class GODiffOptimizer:
 
     def irun(self, steps: int | None = None, max_evaluations: int | None = None,
              max_seconds: float | None = None):
-        """Run stages (the last one then the polish), yielding after each whether the run has ended.
+        """Run stages (each cycle's last one then its polish), yielding after each whether the run has ended.
 
         Args:
-            steps: at most this many stages (default: to the end of the schedule).
+            steps: at most this many stages (default: to the end of the last cycle).
             max_evaluations: stop once this many calculator calls have been made; the
-                last stage is shortened so the count is never exceeded.
+                last stage is shortened so the count is never exceeded. With ``cycles``
+                None, the search anneals again from a fresh model while calls are left.
             max_seconds: do not start a stage that would, at the pace of the last one,
                 end after this many seconds from the call (a batch job's wall limit).
         """
-        started, done, state = time.perf_counter(), 0, self.state
-        while not self.finished and (steps is None or done < steps):
+        started, done, state, stages = time.perf_counter(), 0, self.state, self.settings.stages
+        while steps is None or done < steps:
+            if self.finished:
+                if not self._another_cycle(max_evaluations):
+                    break
+                self._start_cycle()
             budget = None if max_evaluations is None else max_evaluations - state.nevaluations
             if budget is not None and budget <= 0:
                 break
-            if state.stage < self.settings.stages:
+            if self.cycle_stage < stages:
                 if max_seconds is not None and state.timings:
                     elapsed, last = time.perf_counter() - started, sum(state.timings[-1].values())
                     if elapsed + last > max_seconds:
@@ -131,10 +138,10 @@ class GODiffOptimizer:
                         break
                 self.step(max_samples=budget)
             over_budget = max_evaluations is not None and state.nevaluations >= max_evaluations
-            if state.stage == self.settings.stages and not over_budget:
+            if self.cycle_stage == stages and not over_budget:
                 self.polish(max_evaluations)
             done += 1
-            yield self.finished or over_budget
+            yield over_budget or (self.finished and not self._another_cycle(max_evaluations))
             if over_budget:
                 break
 
@@ -146,8 +153,13 @@ class GODiffOptimizer:
         return self.get_minimum()[1]
 
     @property
-    def finished(self) -> bool:  # every stage has run, and the polish too
-        return self.state.stage >= self.settings.stages and self.state.polished
+    def finished(self) -> bool:  # every stage of this cycle has run, and its polish too
+        return self.cycle_stage >= self.settings.stages and self.state.polished
+
+    @property
+    def cycle_stage(self) -> int:
+        """The stage within this cycle: 0 to ``stages`` - 1, then ``stages`` for its polish."""
+        return self.state.stage - self.state.cycle * (self.settings.stages + 1)
 
     def get_minimum(self) -> tuple[float, Atoms]:
         """(energy in eV, structure) of the best evaluated structure."""
@@ -215,9 +227,9 @@ class GODiffOptimizer:
                                calls=s.stage_relax_calls, budget=left)
         evaluated = time.perf_counter()
         state.nrejected += rejected
-        state.kT = self.schedule.kT(state.stage, state.buffer.energies if len(state.buffer) else None,
-                                    state.kT)
-        if len(state.buffer) and s.train_steps:
+        mine = state.cycle_buffer
+        state.kT = self.schedule.kT(self.cycle_stage, mine.energies if len(mine) else None, state.kT)
+        if len(mine) and s.train_steps:
             self.learner.train(state, state.kT)
         state.timings.append({"sample": sampled - started, "evaluate": evaluated - sampled,
                               "train": time.perf_counter() - evaluated})
@@ -233,11 +245,11 @@ class GODiffOptimizer:
                        evaluated=len(energies))
 
     def polish(self, max_evaluations: int | None = None) -> None:
-        """L-BFGS-B from the ``relax_top`` best distinct structures; every call booked, the budget kept."""
+        """L-BFGS-B from this cycle's ``relax_top`` best distinct structures; every call booked, the budget kept."""
         s, state = self.settings, self.state
-        lowest = distinct_lowest(state.buffer.energies, s.relax_top)
+        lowest = distinct_lowest(state.cycle_buffer.energies, s.relax_top)
         budget = None if max_evaluations is None else max_evaluations - state.nevaluations
-        self._relax_booked([self._recorded(i) for i in lowest], fmax=s.relax_fmax,
+        self._relax_booked([self._recorded(state.cycle_start + i) for i in lowest], fmax=s.relax_fmax,
                            calls=s.relax_calls, budget=budget)
         state.polished = True
         self.files.stage_done(state, state.stage)
@@ -245,13 +257,37 @@ class GODiffOptimizer:
         if contact:
             log.warning(contact)
 
+    def _another_cycle(self, max_evaluations: int | None) -> bool:
+        """Whether a finished cycle is followed by another: ``cycles`` in all, or with
+        ``cycles`` None as long as ``max_evaluations`` leaves calls (one cycle without it)."""
+        state, cycles = self.state, self.settings.cycles
+        calls_left = max_evaluations is None or state.nevaluations < max_evaluations
+        if cycles is None:
+            return max_evaluations is not None and calls_left
+        return state.cycle + 1 < cycles and calls_left
+
+    def _start_cycle(self) -> None:
+        """Anneal again: the first stage's model weights, a new torch optimizer, kT from the
+        top, trained and started only from what the new cycle evaluates (an independent
+        search that shares the calls' record and the best structure so far)."""
+        state, s = self.state, self.settings
+        state.cycle += 1
+        state.stage += 1  # past the polish's stage number
+        state.cycle_start = len(state.buffer)
+        state.model.load_state_dict(self._initial_weights)
+        state.torch_optimizer = torch.optim.AdamW(state.model.parameters(), lr=s.learning_rate)
+        state.model_trained = self.model_source is not None
+        state.kT, state.polished, state.idle_stages = None, False, 0
+        log.info("cycle %d from stage %d: the first model again, after %d calculator calls",
+                 state.cycle, state.stage, state.nevaluations)
+
     def _stage_relax_starts(self, stage_results: list[Evaluation]) -> list[Evaluation]:
-        """Where a stage's ``stage_relax_top`` relaxations start: the search's lowest structure
+        """Where a stage's ``stage_relax_top`` relaxations start: the cycle's lowest structure
         first if its relaxation is unfinished (an atom's force above ``stage_relax_fmax``)
         and no sample of this stage is lower, so a relaxation cut short by its call limit
         goes on; then the stage's lowest distinct samples."""
-        s = self.settings
-        best = self._recorded(int(np.argmin(self.state.buffer.energies)))
+        s, state = self.settings, self.state
+        best = self._recorded(state.cycle_start + int(np.argmin(state.cycle_buffer.energies)))
         energies = np.array([result.energy for result in stage_results])
         unfinished = np.linalg.norm(best.forces, axis=-1).max() > s.stage_relax_fmax
         starts = [best] if unfinished and best.energy < energies.min(initial=np.inf) else []

@@ -23,7 +23,9 @@ SEARCH_FILE = "search.json"  # the description of the search a run folder belong
 NOT_COMPARED = ("model_origin",)  # the Hub or the shipped copy: the same model either way
 # settings added since run folders were first written, at the value that does what the code
 # did before them: a folder without one resumes wherever this search resolves to that value
-SETTINGS_ADDED = {"learnt_relax_steps": 0, "local_fraction": 0.0, "regrow_fraction": 0.0}
+# (cycles None: the first cycle as before, and more only where a budget is left after it)
+SETTINGS_ADDED = {"learnt_relax_steps": 0, "local_fraction": 0.0, "regrow_fraction": 0.0,
+                  "cycles": None}
 
 
 class RunFiles:

@@ -72,6 +72,7 @@ RANGES = {
     "stage_relax_calls": _at_least(1), "learnt_relax_steps": _at_least(0),
     "local_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
     "regrow_fraction": ((lambda value: 0 <= value <= 1), "in [0, 1]"),
+    "cycles": _at_least(1),
 }
 KINDS = {"int": (int, "an integer"), "float": (numbers.Real, "a number"), "str": (str, "a string")}
 
@@ -124,7 +125,10 @@ class SearchSettings:
     together along the periodic axes): reverse diffusion
     from there rearranges the low-energy structures locally; ``regrow_fraction`` of those keep
     every atom but one or two of the least coordinated, which the model regrows around the
-    kept ones (inpainting). The paper's values, where ours differ: 8,000 training steps per stage at
+    kept ones (inpainting). ``cycles``: how many times the search anneals, each cycle from
+    the first model again and trained only on what it evaluates (independent searches that
+    share the record of calls and the best structure); None: one, or with
+    ``run(max_evaluations=...)`` as many as the budget holds. The paper's values, where ours differ: 8,000 training steps per stage at
     learning rate 1e-4 and 500 reverse steps (a GPU budget); ours reach the same
     structures on a CPU with fewer, larger steps (``docs/benchmarks.md``).
 
@@ -163,6 +167,7 @@ class SearchSettings:
     learnt_relax_steps: int | None = None
     local_fraction: float | None = None
     regrow_fraction: float | None = None
+    cycles: int | None = None
 
     def __post_init__(self):
         for f in fields(self):

@@ -19,7 +19,9 @@ class SearchState:
     and the counters: ``stage`` (completed stages), ``nevaluations`` (calculator calls),
     ``nrejected`` (samples refused before evaluation), ``kT`` (eV, the last stage's),
     ``polished`` (the final relaxation has run), ``idle_stages`` (consecutive stages that
-    evaluated no new structure), ``failures`` and per-stage ``timings`` (s)."""
+    evaluated no new structure), ``failures`` and per-stage ``timings`` (s); ``cycle`` (the
+    anneals completed before this one) and ``cycle_start`` (the buffer index where this
+    cycle's structures begin: :attr:`cycle_buffer`)."""
 
     model: ScoreNetwork
     torch_optimizer: torch.optim.Optimizer
@@ -35,9 +37,17 @@ class SearchState:
     idle_stages: int = 0
     failures: list[dict] = field(default_factory=list)
     timings: list[dict] = field(default_factory=list)
+    cycle: int = 0
+    cycle_start: int = 0
 
     COUNTERS = ("model_trained", "stage", "nevaluations", "nrejected", "kT", "polished",
-                "idle_stages", "failures", "timings")
+                "idle_stages", "failures", "timings", "cycle", "cycle_start")
+    COUNTERS_ADDED = {"cycle": 0, "cycle_start": 0}  # a checkpoint written before them: the first cycle
+
+    @property
+    def cycle_buffer(self) -> ReplayBuffer:
+        """The structures this cycle evaluated: what it trains on and starts from."""
+        return self.buffer.since(self.cycle_start)
 
     def counters(self) -> dict:
         """The JSON-serialisable part of the state."""

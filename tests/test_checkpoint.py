@@ -212,3 +212,40 @@ def test_a_full_disk_stops_the_search_and_a_resume_finishes_it_exactly(tmp_path,
     np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
     rows = list(ase.db.connect(tmp_path / "run" / "search.db").select())
     assert sorted(row.evaluation for row in rows) == list(range(1, straight.state.nevaluations + 1))
+
+
+def test_a_run_stopped_in_its_second_cycle_resumes_to_the_uninterrupted_result(tmp_path):
+    budget = 40  # FAST: 4 stages of 6 a cycle, so the second cycle starts at call 24
+    straight = _optimizer()
+    straight.run(max_evaluations=budget)
+    assert straight.state.cycle == 1 and straight.state.nevaluations == budget
+    first = _optimizer(restart=tmp_path / "run")
+    first.run(max_evaluations=budget, steps=6)  # stops in the middle of the second cycle
+    first.close()
+    assert first.state.cycle == 1
+    resumed = _optimizer(restart=tmp_path / "run")
+    resumed.run(max_evaluations=budget)
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)
+    np.testing.assert_array_equal(resumed.state.buffer.stages, straight.state.buffer.stages)
+
+
+def test_a_checkpoint_written_before_cycles_existed_resumes_in_the_first_cycle(tmp_path):
+    straight = _optimizer()
+    straight.run()
+    first = _optimizer(restart=tmp_path / "run")
+    first.run(steps=2)
+    first.close()
+    state_file = tmp_path / "run" / "checkpoint" / "state.json"
+    meta = json.loads(state_file.read_text())
+    for name in ("cycle", "cycle_start"):
+        del meta[name]
+    del meta["search"]["settings"]["cycles"]
+    state_file.write_text(json.dumps(meta))
+    search_file = tmp_path / "run" / "search.json"
+    search = json.loads(search_file.read_text())
+    del search["settings"]["cycles"]
+    search_file.write_text(json.dumps(search))
+    resumed = _optimizer(restart=tmp_path / "run")
+    assert resumed.state.cycle == 0 and resumed.state.cycle_start == 0
+    resumed.run()
+    np.testing.assert_array_equal(resumed.state.buffer.energies, straight.state.buffer.energies)

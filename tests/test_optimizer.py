@@ -456,3 +456,53 @@ def test_learnt_relax_steps_move_every_sample_downhill_in_the_learnt_forces():
         runs[steps] = samples, float(torch.linalg.norm(forces, dim=-1).mean())
     assert not np.allclose(runs[0][0], runs[30][0])
     assert runs[30][1] < 0.5 * runs[0][1]
+
+
+def _cycle_spy(monkeypatch):
+    """Record, at every stage's sampling, (cycle, model trained, first weight) and, at every
+    training, how many structures it could draw from."""
+    from ase_godiff.learner import Learner
+
+    seen = {"sample": [], "train": []}
+    sample, train = Learner.sample, Learner.train
+
+    def spy_sample(self, state, *args, **kwargs):
+        first = next(iter(state.model.state_dict().values())).flatten()[:4].clone()
+        seen["sample"].append((state.cycle, state.model_trained, first))
+        return sample(self, state, *args, **kwargs)
+
+    def spy_train(self, state, kT):
+        seen["train"].append((state.cycle, len(state.cycle_buffer)))
+        return train(self, state, kT)
+
+    monkeypatch.setattr(Learner, "sample", spy_sample)
+    monkeypatch.setattr(Learner, "train", spy_train)
+    return seen
+
+
+def test_a_budget_beyond_one_anneal_starts_fresh_independent_cycles(monkeypatch):
+    seen = _cycle_spy(monkeypatch)
+    opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=3)  # 2 stages of 6
+    opt.run(max_evaluations=30)
+    state = opt.state
+    stages = state.buffer.stages
+    assert state.nevaluations == 30 and state.cycle >= 2  # a cycle: at most 2 x 6 calls
+    assert not np.any(stages % 3 == 2)  # stage numbers 2, 5, ...: the polishes (none here)
+    starts = [entry for entry in seen["sample"] if not entry[1]]  # stages sampled by an untrained model
+    assert [cycle for cycle, _, _ in starts] == list(range(state.cycle + 1))  # each cycle's first
+    assert all(torch.equal(starts[0][2], weights) for _, _, weights in starts)  # the first model
+    expected = [(cycle, int(np.sum((stages // 3 == cycle) & (stages <= stage))))
+                for stage in np.unique(stages) for cycle in [stage // 3]]
+    assert seen["train"] == expected  # each training draws from its own cycle's structures only
+    assert opt.get_minimum()[0] == state.buffer.energies.min()  # the best of every cycle
+
+
+def test_without_a_budget_a_run_is_one_cycle_unless_cycles_says_more():
+    one = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=3)
+    one.run()
+    assert one.finished and one.state.cycle == 0 and set(one.state.buffer.stages) <= {0, 1}
+    two = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=3, cycles=2)
+    two.run(max_evaluations=100)
+    assert two.finished and two.state.cycle == 1 and set(two.state.buffer.stages) <= {0, 1, 3, 4}
+    n = len(one.state.buffer)
+    np.testing.assert_array_equal(two.state.buffer.energies[:n], one.state.buffer.energies)
