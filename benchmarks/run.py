@@ -103,6 +103,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     return {
         "seed": seed,
         "evaluations": opt.state.nevaluations,
+        "cycles": opt.state.cycle + 1,  # anneals begun (docs/method.md, "Cycles")
         "rejected": opt.state.nrejected,
         "first_success": first_success,
         "best_energy": float(energies.min()) if len(energies) else float("inf"),
