@@ -27,22 +27,30 @@ def fail(message: str, code: int = 2):
 
 def search_with_progress(opt, max_evaluations: Optional[int] = None,
                          max_seconds: Optional[float] = None):
-    """Run ``opt`` with a progress bar (terminal) or plain stage lines (batch jobs) on stderr."""
-    total = opt.settings.stages - opt.state.stage
+    """Run ``opt`` with a progress bar (terminal) or plain stage lines (batch jobs) on stderr;
+    each new cycle (docs/method.md, "Cycles") starts the count of stages again."""
+    stages = opt.settings.stages
+
+    def where() -> str:
+        cycle = f" of cycle {opt.state.cycle + 1}" if opt.state.cycle else ""
+        return f"stage {min(opt.cycle_stage, stages)}/{stages}{cycle}"
+
     if not stderr.is_terminal:
         for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
             energy = opt.get_minimum()[0] if len(opt.state.buffer) else float("nan")
-            print(f"stage {opt.state.stage}/{opt.settings.stages} kT {opt.state.kT:.4f} eV "
-                  f"evaluations {opt.state.nevaluations} best {energy:.4f} eV", file=sys.stderr, flush=True)
+            print(f"{where()} kT {opt.state.kT:.4f} eV evaluations {opt.state.nevaluations} "
+                  f"best {energy:.4f} eV", file=sys.stderr, flush=True)
         return
-    columns = (TextColumn("[bold]stage {task.completed}/{task.total}"), BarColumn(),
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(),
                TextColumn("{task.fields[status]}"), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=False) as progress:
-        bar = progress.add_task("search", total=total, status="sampling the prior")
+        bar = progress.add_task(where(), total=stages, completed=opt.cycle_stage,
+                                status="sampling the prior")
         for _ in opt.irun(max_evaluations=max_evaluations, max_seconds=max_seconds):
             energy = opt.get_minimum()[0] if len(opt.state.buffer) else float("nan")
-            progress.update(bar, advance=1, status=f"kT {opt.state.kT:.3f} eV, {opt.state.nevaluations} "
-                                                   f"evaluations, best {energy:.4f} eV")
+            progress.update(bar, completed=min(opt.cycle_stage, stages), description=where(),
+                            status=f"kT {opt.state.kT:.3f} eV, {opt.state.nevaluations} "
+                                   f"evaluations, best {energy:.4f} eV")
 
 
 @app.command()
