@@ -111,7 +111,7 @@ class GODiffOptimizer:
 
     def irun(self, steps: int | None = None, max_evaluations: int | None = None,
              max_seconds: float | None = None):
-        """Run stages (each cycle's last one then its polish), yielding after each whether the run has ended.
+        """Run stages (each cycle's last then its polish), yielding after each whether the run has ended.
 
         Args:
             steps: at most this many stages (default: to the end of the last cycle).
@@ -245,7 +245,8 @@ class GODiffOptimizer:
                        evaluated=len(energies))
 
     def polish(self, max_evaluations: int | None = None) -> None:
-        """L-BFGS-B from this cycle's ``relax_top`` best distinct structures; every call booked, the budget kept."""
+        """L-BFGS-B from this cycle's ``relax_top`` best distinct structures; every call
+        booked, the budget kept."""
         s, state = self.settings, self.state
         lowest = distinct_lowest(state.cycle_buffer.energies, s.relax_top)
         budget = None if max_evaluations is None else max_evaluations - state.nevaluations

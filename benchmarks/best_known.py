@@ -47,7 +47,8 @@ def candidates(path: Path, task_name: str, space: SearchSpace) -> list[tuple[flo
     for record in records:
         where = f"{path.name}, {report['method']}, seed {record['seed']}"
         if report["task"] == task_name:
-            found.append((record["relaxed_best_energy"], np.array(record["relaxed_best_free_positions"]), where))
+            positions = np.array(record["relaxed_best_free_positions"])
+            found.append((record["relaxed_best_energy"], positions, where))
             continue
         own = task_space(report["task"])
         structure = own.to_atoms(record["relaxed_best_free_positions"])

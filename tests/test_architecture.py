@@ -11,7 +11,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "ase_godiff"
 
 RANKS = {
-    0: ["_version", "elements", "bondgraph", "examples", "stall", "runlock", "buffer",
+    0: ["_version", "elements", "bondgraph", "periodic_contact", "examples", "stall", "runlock", "buffer",
         "diffusion.box", "diffusion.loss", "nn.graph", "nn.painn", "evaluate"],
     1: ["space", "diffusion.sde", "nn.score", "schedule"],
     2: ["diffusion.sampler", "diffusion", "nn", "settings", "model_io", "resume", "observers"],
