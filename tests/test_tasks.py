@@ -180,8 +180,10 @@ def test_the_harness_relaxes_the_best_apart_and_counts_its_calls():
     relaxed = space.to_atoms(np.array(result["relaxed_best_free_positions"]))
     relaxed.calc = task.calculator()
     assert relaxed.get_potential_energy() == pytest.approx(result["relaxed_best_energy"], abs=1e-4 * ARGON_EPSILON)
+    assert result["relaxed_best_image_contact_axes"] == []  # a gas-phase cluster
     assert relax_best(task, space, None) == {"relaxed_best_energy": None, "relax_calls": 0,
-                                              "relaxed_success": False, "relaxed_best_free_positions": None}
+                                              "relaxed_success": False, "relaxed_best_image_contact_axes": None,
+                                              "relaxed_best_free_positions": None}
 
 
 def test_a_stalled_godiff_search_is_a_failed_record_not_a_crash():
