@@ -255,7 +255,7 @@ class GODiffOptimizer:
         state.polished = True
         self.files.stage_done(state, state.stage)
         contact = image_contact_warning(self._best, self.space.free_indices)
-        if contact:
+        if contact and not self._another_cycle(max_evaluations):  # once, at the end of the run
             log.warning(contact)
 
     def _another_cycle(self, max_evaluations: int | None) -> bool:

@@ -67,8 +67,8 @@ def image_contact_warning(atoms: Atoms | None, indices) -> str | None:
     axes = [] if atoms is None else image_contact_axes(atoms, indices)
     if not axes:
         return None
-    names = " and ".join(f"a{axis + 1}" for axis in axes)
+    names = ("vector " if len(axes) == 1 else "vectors ") + " and ".join(f"a{axis + 1}" for axis in axes)
     return (f"the best structure's placed atoms bond to their own periodic image along cell "
-            f"vector {names}: in this cell they form an endless stripe or film, not an isolated "
+            f"{names}: in this cell they form an endless stripe or film, not an isolated "
             "cluster. For a cluster, search on a larger cell (for a slab, repeat it, e.g. "
             "slab.repeat((2, 2, 1)))")

@@ -506,3 +506,20 @@ def test_without_a_budget_a_run_is_one_cycle_unless_cycles_says_more():
     assert two.finished and two.state.cycle == 1 and set(two.state.buffer.stages) <= {0, 1, 3, 4}
     n = len(one.state.buffer)
     np.testing.assert_array_equal(two.state.buffer.energies[:n], one.state.buffer.energies)
+
+
+def test_the_periodic_image_warning_comes_once_at_the_end_of_the_last_cycle(caplog, monkeypatch):
+    import ase_godiff.optimizer as optimizer_module
+
+    checked = []
+
+    def contact(atoms, indices):
+        checked.append(len(indices))
+        return "placed atoms bond to their own periodic image"
+
+    monkeypatch.setattr(optimizer_module, "image_contact_warning", contact)
+    opt = GODiffOptimizer(small_slab("Pt2"), EMT(), settings=FAST, seed=3, cycles=2)
+    with caplog.at_level(logging.WARNING, logger="ase_godiff"):
+        opt.run()
+    assert checked == [2, 2]  # after each cycle's polish, on the two placed atoms
+    assert caplog.text.count("own periodic image") == 1 and opt.state.cycle == 1
