@@ -254,9 +254,10 @@ class GODiffOptimizer:
                            calls=s.relax_calls, budget=budget)
         state.polished = True
         self.files.stage_done(state, state.stage)
-        contact = image_contact_warning(self._best, self.space.free_indices)
-        if contact and not self._another_cycle(max_evaluations):  # once, at the end of the run
-            log.warning(contact)
+        if not self._another_cycle(max_evaluations):  # once, at the end of the run
+            contact = image_contact_warning(self._best, self.space.free_indices)
+            if contact:
+                log.warning(contact)
 
     def _another_cycle(self, max_evaluations: int | None) -> bool:
         """Whether a finished cycle is followed by another: ``cycles`` in all, or with
