@@ -22,6 +22,7 @@ from tasks import TASKS
 
 
 def shape(axes: list[int]) -> str:
+    """'island', or the stripe and the cell axes it closes along."""
     return "stripe (closes along " + " and ".join(f"a{axis + 1}" for axis in axes) + ")" if axes else "island"
 
 
@@ -31,6 +32,8 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, help="a task's reference structure (extxyz)")
     parser.add_argument("--task", help="the reference's task (tasks.py name)")
     args = parser.parse_args()
+    if args.reference and args.task not in TASKS:
+        parser.error("--reference needs --task, the tasks.py name of its system")
     if args.reference:
         atoms, _ = TASKS[args.task].atoms_and_box()
         reference = read(args.reference)
