@@ -17,7 +17,7 @@ from pathlib import Path
 from ase.io import read
 
 from ase_godiff.periodic_contact import image_contact_axes
-from ase_godiff.space import SearchSpace
+from best_known import task_space
 from tasks import TASKS
 
 
@@ -35,14 +35,12 @@ def main() -> None:
     if args.reference and args.task not in TASKS:
         parser.error("--reference needs --task, the tasks.py name of its system")
     if args.reference:
-        atoms, _ = TASKS[args.task].atoms_and_box()
         reference = read(args.reference)
-        axes = image_contact_axes(reference, SearchSpace(atoms).free_indices)
+        axes = image_contact_axes(reference, task_space(args.task).free_indices)
         print(f"{args.reference}: {reference.get_potential_energy():.4f} eV, {shape(axes)}")
     for path in args.results:
         report = json.loads(path.read_text())
-        atoms, box = TASKS[report["task"]].atoms_and_box()
-        space = SearchSpace(atoms, box=box)
+        space = task_space(report["task"])
         cells = []
         for record in sorted(report["records"], key=lambda r: r["seed"]):
             if record.get("relaxed_best_free_positions") is None:
