@@ -14,7 +14,9 @@ After the search, outside its count: the best structure is relaxed (BFGS to fmax
 relaxes into the global minimum's basin), and ``relaxed_best_image_contact_axes``: the cell
 axes along which its placed atoms bond to their own periodic image ([] for an isolated
 cluster; a stripe through the boundary otherwise). A GO-Diff search that stops with a
-SearchStalledError is a record with ``stalled`` set to the message, not a crash.
+SearchStalledError is a record with ``stalled`` set to the message, not a crash. With
+``--out NAME.json``, each running GO-Diff seed rewrites ``NAME.seedN.running.json`` after
+every stage (its record so far, without the relaxation), so a run cut short still reports.
 """
 
 from __future__ import annotations
@@ -67,9 +69,7 @@ def relax_best(task, space, free_positions) -> dict:
 
 
 def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None,
-               stop_at_success: bool = False) -> dict:
-    import torch
-
+               stop_at_success: bool = False, progress: Path | None = None) -> dict:
     from ase_godiff import GODiffOptimizer
     from ase_godiff.stall import SearchStalledError
     from tasks import TASKS
@@ -91,15 +91,27 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
             last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
             if first_success is None and hits.any():  # buffer order is evaluation order
                 first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+            if progress is not None:
+                write_atomically(progress, search_record(opt, seed, first_success, started, marks))
             if stop_at_success and first_success is not None:
                 break  # at the end of the stage that succeeded
     except SearchStalledError as error:  # a failed seed, recorded with its message
         # the stage that raised evaluated nothing; every earlier one was tested in the loop
         stalled, last_stage_hits = str(error), 0.0
-    wall = time.perf_counter() - started
+    record = search_record(opt, seed, first_success, started, marks)
+    best = opt.state.buffer.positions[int(np.argmin(opt.state.buffer.energies))] if record["evaluations"] else None
+    return {**record, **relax_best(task, opt.space, best),
+            **({"stalled": stalled, "stages_run": int(opt.state.stage)} if stalled else {}),
+            "last_stage_success_fraction": last_stage_hits}
+
+
+def search_record(opt, seed: int, first_success: int | None, started: float, marks: list) -> dict:
+    """A GO-Diff seed's figures so far: calls, first success, best energy (eV), wall (s),
+    seconds by part, and the best-so-far trace."""
+    import torch
+
     energies, evaluations = opt.state.buffer.energies, opt.state.buffer.evaluations
     improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))
-    best = opt.state.buffer.positions[int(np.argmin(energies))] if len(energies) else None
     return {
         "seed": seed,
         "evaluations": opt.state.nevaluations,
@@ -107,10 +119,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         "rejected": opt.state.nrejected,
         "first_success": first_success,
         "best_energy": float(energies.min()) if len(energies) else float("inf"),
-        "wall_seconds": wall,
-        **relax_best(task, opt.space, best),
-        **({"stalled": stalled, "stages_run": int(opt.state.stage)} if stalled else {}),
-        "last_stage_success_fraction": last_stage_hits,
+        "wall_seconds": time.perf_counter() - started,
         "seconds": {part: float(sum(t[part] for t in opt.state.timings))
                     for part in ("sample", "evaluate", "train")},
         "torch_threads": torch.get_num_threads(),
@@ -118,6 +127,13 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
         "trace": [[int(evaluations[i]), float(energies[i])] for i in improved],
     }
+
+
+def write_atomically(path: Path, record: dict) -> None:
+    """``record`` as JSON at ``path``, swapped in whole so a kill leaves the last complete one."""
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(record, indent=1))
+    staging.replace(path)
 
 
 def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
@@ -143,12 +159,15 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
             "trace": counter.trace}
 
 
-def run_one(task_name, method, seed, overrides, max_evaluations, stop_at_success):
+def run_one(task_name, method, seed, overrides, max_evaluations, stop_at_success, progress=None):
     import torch  # the network's threads, and a torch potential's (CHGNet) in the baselines too
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if method == "godiff":
-        return run_godiff(task_name, seed, overrides, max_evaluations, stop_at_success)
+        record = run_godiff(task_name, seed, overrides, max_evaluations, stop_at_success, progress)
+        if progress is not None:
+            progress.unlink(missing_ok=True)  # the finished record goes into --out
+        return record
     return run_baseline(task_name, method, seed, max_evaluations or 10_000, overrides, stop_at_success)
 
 
@@ -188,7 +207,7 @@ def main():
     # spawn: a forked worker cannot initialise CUDA (--set "device='cuda'")
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations,
-                               args.stop_at_success)
+                               args.stop_at_success, progress_path(args.out, s))
                    for s in seeds]
         records, task = [], TASKS[args.task]
         for future in futures:
@@ -210,6 +229,16 @@ def main():
                       f"{task.reference_energy} eV: a new best-known (benchmarks/best_known.py)", flush=True)
     report = write_report(args, overrides, machine, records, complete=True)
     print(json.dumps({k: report[k] for k in ("task", "method", "overrides", "summary", "machine")}, indent=1))
+
+
+def progress_path(out: Path | None, seed: int) -> Path | None:
+    """Where a running GO-Diff seed keeps its record so far, beside ``--out``
+    (``NAME.seedN.running.json``, removed when the seed finishes): a run cut short still
+    tells how far each unfinished seed got."""
+    if out is None:
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out.with_name(f"{out.stem}.seed{seed}.running.json")
 
 
 def write_report(args, overrides: dict, machine: dict, records: list[dict], complete: bool) -> dict:
