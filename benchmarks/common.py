@@ -84,12 +84,6 @@ def machine_info(torch_threads: int | None = None) -> dict:
             cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    try:
-        commit = _git("rev-parse", "--short", "HEAD")
-        if _git("status", "--porcelain", "--untracked-files=no", "--", "../ase_godiff", "*.py"):
-            commit += "-dirty"
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -100,8 +94,19 @@ def machine_info(torch_threads: int | None = None) -> dict:
         "numpy": numpy.__version__,  # EMT's last digits, and so a seed's path, depend on it
         "torch": torch.__version__,
         "ase_godiff": ase_godiff.__version__,
-        "commit": commit,
+        "commit": current_commit(),
     }
+
+
+def current_commit() -> str:
+    """The commit whose code runs (``-dirty`` when the package or these scripts differ from it)."""
+    try:
+        commit = _git("rev-parse", "--short", "HEAD")
+        if _git("status", "--porcelain", "--untracked-files=no", "--", "../ase_godiff", "*.py"):
+            commit += "-dirty"
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return commit
 
 
 def _git(*args: str) -> str:

@@ -17,6 +17,9 @@ cluster; a stripe through the boundary otherwise). A GO-Diff search that stops w
 SearchStalledError is a record with ``stalled`` set to the message, not a crash. With
 ``--out NAME.json``, each running GO-Diff seed rewrites ``NAME.seedN.running.json`` after
 every stage (its record so far, without the relaxation), so a run cut short still reports.
+With ``--carry DIR``, each GO-Diff seed is kept in ``DIR/seedN`` at every cycle's end and a
+later run with the same arguments continues it exactly from there (benchmarks/carry.py): a
+50,000-call seed can span sessions.
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ import argparse
 import ast
 import json
 import multiprocessing
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from common import count_calls, machine_info, parse_seeds, summarise
+from common import count_calls, current_commit, machine_info, parse_seeds, summarise
 
 POST_RELAX_FMAX = 0.005  # eV/Å x the task's energy_scale (TASKS.md's references: 0.005 eV/Å)
 POST_RELAX_STEPS = 1000
@@ -69,18 +73,35 @@ def relax_best(task, space, free_positions) -> dict:
 
 
 def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int | None,
-               stop_at_success: bool = False, progress: Path | None = None) -> dict:
+               stop_at_success: bool = False, progress: Path | None = None,
+               carry: Path | None = None) -> dict:
+    """One GO-Diff seed; ``carry``: a folder to keep it in at each cycle's end and continue
+    it from (benchmarks/carry.py)."""
     from ase_godiff import GODiffOptimizer
     from ase_godiff.stall import SearchStalledError
+    from carry import carried_record, carry_out, run_folder_from
     from tasks import TASKS
 
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
-    started = time.perf_counter()
-    opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, **overrides)
-    first_success, last_stage_hits, stalled, marks = None, 0.0, None, []
+    carried = carried_record(carry) if carry else None
+    earlier = carried or {"first_success": None, "wall_seconds": 0.0, "stage_marks": [], "trace": []}
+    run_folder = run_folder_from(carry) if carry else None
+    started = time.perf_counter() - earlier["wall_seconds"]
     try:
-        for _ in opt.irun(max_evaluations=max_evaluations):
+        opt = GODiffOptimizer(atoms, task.calculator(), box=box, seed=seed, restart=run_folder, **overrides)
+    except ValueError as error:  # a carried seed of another search
+        if run_folder is None:
+            raise
+        shutil.rmtree(run_folder)
+        raise ValueError(f"cannot continue the seed carried in {carry}: {error}") from None
+    first_success, last_stage_hits, stalled = earlier["first_success"], 0.0, None
+    marks, trace = list(earlier["stage_marks"]), earlier["trace"]
+    here = current_commit()  # a carried seed's record names each commit whose code ran it
+    commits = [c for c in earlier.get("commits", []) if c != here] + [here]
+    done = stop_at_success and first_success is not None
+    try:
+        for _ in ([] if done else opt.irun(max_evaluations=max_evaluations)):
             marks.append([opt.state.nevaluations, time.perf_counter() - started])
             stage = opt.state.stage - 1
             stages = opt.state.buffer.stages
@@ -92,23 +113,32 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
             if first_success is None and hits.any():  # buffer order is evaluation order
                 first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
             if progress is not None:
-                write_atomically(progress, search_record(opt, seed, first_success, started, marks))
+                write_atomically(progress, search_record(opt, seed, first_success, started, marks, trace))
+            if carry is not None and opt.finished:
+                carry_out(opt, {**search_record(opt, seed, first_success, started, marks, trace),
+                                "commits": commits}, carry)
             if stop_at_success and first_success is not None:
                 break  # at the end of the stage that succeeded
     except SearchStalledError as error:  # a failed seed, recorded with its message
         # the stage that raised evaluated nothing; every earlier one was tested in the loop
         stalled, last_stage_hits = str(error), 0.0
-    record = search_record(opt, seed, first_success, started, marks)
-    best = opt.state.buffer.positions[int(np.argmin(opt.state.buffer.energies))] if record["evaluations"] else None
-    return {**record, **relax_best(task, opt.space, best),
+    record = search_record(opt, seed, first_success, started, marks, trace)
+    opt.close()
+    if run_folder is not None:
+        shutil.rmtree(run_folder)
+    best = opt.state.buffer.positions[int(np.argmin(opt.state.buffer.energies))] if len(opt.state.buffer) else None
+    return {**record, **({"commits": commits} if carry else {}), **relax_best(task, opt.space, best),
             **({"stalled": stalled, "stages_run": int(opt.state.stage)} if stalled else {}),
             "last_stage_success_fraction": last_stage_hits}
 
 
-def search_record(opt, seed: int, first_success: int | None, started: float, marks: list) -> dict:
+def search_record(opt, seed: int, first_success: int | None, started: float, marks: list,
+                  earlier_trace: list = ()) -> dict:
     """A GO-Diff seed's figures so far: calls, first success, best energy (eV), wall (s),
-    seconds by part, and the best-so-far trace."""
+    seconds by part, and the best-so-far trace (after ``earlier_trace``, a carried seed's)."""
     import torch
+
+    from carry import joined_trace
 
     energies, evaluations = opt.state.buffer.energies, opt.state.buffer.evaluations
     improved = np.flatnonzero(energies < np.minimum.accumulate(np.r_[np.inf, energies[:-1]]))
@@ -125,7 +155,7 @@ def search_record(opt, seed: int, first_success: int | None, started: float, mar
         "torch_threads": torch.get_num_threads(),
         "stage_marks": marks,  # [evaluations, wall seconds] at the end of each stage
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
-        "trace": [[int(evaluations[i]), float(energies[i])] for i in improved],
+        "trace": joined_trace(earlier_trace, [[int(evaluations[i]), float(energies[i])] for i in improved]),
     }
 
 
@@ -159,12 +189,14 @@ def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
             "trace": counter.trace}
 
 
-def run_one(task_name, method, seed, overrides, max_evaluations, stop_at_success, progress=None):
+def run_one(task_name, method, seed, overrides, max_evaluations, stop_at_success, progress=None,
+            carry=None):
     import torch  # the network's threads, and a torch potential's (CHGNet) in the baselines too
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     if method == "godiff":
-        record = run_godiff(task_name, seed, overrides, max_evaluations, stop_at_success, progress)
+        record = run_godiff(task_name, seed, overrides, max_evaluations, stop_at_success, progress,
+                            carry and carry / f"seed{seed}")
         if progress is not None:
             progress.unlink(missing_ok=True)  # the finished record goes into --out
         return record
@@ -197,6 +229,10 @@ def main():
     parser.add_argument("--stop-at-success", action="store_true",
                         help="end each seed at its first success (GO-Diff: at the end of that "
                              "stage); saves CPU when only the calls to the GM are wanted")
+    parser.add_argument("--carry", type=Path, default=None,
+                        help="GO-Diff: a folder in which each seed is kept at every cycle's end "
+                             "(CARRY/seedN) and from which a later run continues it exactly "
+                             "(benchmarks/carry.py); the same task, settings and seeds")
     parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -207,7 +243,7 @@ def main():
     # spawn: a forked worker cannot initialise CUDA (--set "device='cuda'")
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = [pool.submit(run_one, args.task, args.method, s, overrides, args.max_evaluations,
-                               args.stop_at_success, progress_path(args.out, s))
+                               args.stop_at_success, progress_path(args.out, s), args.carry)
                    for s in seeds]
         records, task = [], TASKS[args.task]
         for future in futures:

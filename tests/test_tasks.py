@@ -442,3 +442,30 @@ def test_a_centred_hexagonal_island_has_its_shells_of_atoms_and_no_two_closer_th
     gaps = np.linalg.norm(points[:, None] - points[None], axis=-1)[~np.eye(len(points), dtype=bool)]
     assert len(points) == 1 or gaps.min() == pytest.approx(1.0)
     assert np.linalg.norm(points, axis=1).max() == pytest.approx(shells)  # corners at the shell's radius
+
+
+def test_a_seed_carried_over_at_a_cycles_end_continues_exactly_as_the_uninterrupted_run(tmp_path):
+    """The harness keeps a seed at each cycle's end with its best structure only; run again
+    with a larger budget, it goes on from there (the call made after it is made again) call
+    for call as the run that never stopped."""
+    from ase_godiff.checkpoint import find_checkpoint
+    from run import run_godiff
+
+    fast = {"stages": 2, "samples_per_stage": 6, "buffer_size": 4, "train_steps": 3,
+            "batch_size": 4, "sampling_steps": 4}
+    whole = run_godiff("ar7-lj", 0, fast, 40)
+    assert whole["cycles"] >= 3
+    first_cycle_end = whole["stage_marks"][1][0]  # two stages, the polish with the second
+    carry = tmp_path / "seed0"
+    cut = run_godiff("ar7-lj", 0, fast, first_cycle_end + 1, carry=carry)  # one call into cycle 2
+    assert cut["evaluations"] == first_cycle_end + 1 and cut["cycles"] == 2
+    carried = np.load(find_checkpoint(carry) / "buffer.npz")
+    first_cycle_best = min(energy for call, energy in whole["trace"] if call <= first_cycle_end)
+    assert len(carried["energies"]) == 1 and carried["energies"][0] == pytest.approx(first_cycle_best)
+    continued = run_godiff("ar7-lj", 0, fast, 40, carry=carry)
+    for key in ("evaluations", "cycles", "best_energy", "trace", "relaxed_best_energy"):
+        assert continued[key] == whole[key], key
+    assert [mark[0] for mark in continued["stage_marks"]] == [mark[0] for mark in whole["stage_marks"]]
+    assert continued["commits"] == cut["commits"] and len(continued["commits"]) == 1
+    with pytest.raises(ValueError, match="carried in .*seed0.*train_steps: 3 there, 4 here"):
+        run_godiff("ar7-lj", 0, {**fast, "train_steps": 4}, 40, carry=carry)
