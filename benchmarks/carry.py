@@ -28,6 +28,7 @@ import numpy as np
 
 from ase_godiff.buffer import ReplayBuffer
 from ase_godiff.checkpoint import FOLDER, find_checkpoint, save_checkpoint
+from common import write_atomically
 
 RECORD = "record.json"
 
@@ -60,9 +61,7 @@ def carry_out(opt, record: dict, carry: Path) -> None:
         best.add(buffer.positions[i], buffer.energies[i], buffer.forces[i], int(buffer.stages[i]),
                  int(buffer.evaluations[i]))
     save_checkpoint(dataclasses.replace(state, buffer=best, cycle_start=len(best)), opt.files.search, carry)
-    staging = carry / f"{RECORD}.tmp"
-    staging.write_text(json.dumps(record, indent=1))
-    staging.replace(carry / RECORD)
+    write_atomically(carry / RECORD, record)
 
 
 def joined_trace(earlier: list, trace: list) -> list:

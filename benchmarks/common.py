@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+from pathlib import Path
 
 import numpy as np
 
@@ -107,6 +108,13 @@ def current_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     return commit
+
+
+def write_atomically(path: Path, record: dict) -> None:
+    """``record`` as JSON at ``path``, swapped in whole so a kill leaves the last complete one."""
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(record, indent=1))
+    staging.replace(path)
 
 
 def _git(*args: str) -> str:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import count_calls, current_commit, machine_info, parse_seeds, summarise
+from common import count_calls, current_commit, machine_info, parse_seeds, summarise, write_atomically
 
 POST_RELAX_FMAX = 0.005  # eV/Å x the task's energy_scale (TASKS.md's references: 0.005 eV/Å)
 POST_RELAX_STEPS = 1000
@@ -157,13 +157,6 @@ def search_record(opt, seed: int, first_success: int | None, started: float, mar
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
         "trace": joined_trace(earlier_trace, [[int(evaluations[i]), float(energies[i])] for i in improved]),
     }
-
-
-def write_atomically(path: Path, record: dict) -> None:
-    """``record`` as JSON at ``path``, swapped in whole so a kill leaves the last complete one."""
-    staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps(record, indent=1))
-    staging.replace(path)
 
 
 def run_baseline(task_name: str, method: str, seed: int, max_evaluations: int,
