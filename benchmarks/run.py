@@ -229,6 +229,8 @@ def main():
     parser.add_argument("--label", default=None, help="the method's name in tables and plots")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    if args.carry and args.method != "godiff":
+        parser.error("--carry keeps GO-Diff seeds at their cycles' ends; the baselines have none")
     overrides = {k: ast.literal_eval(v) for k, v in (item.split("=", 1) for item in args.set)}
     seeds = parse_seeds(args.seeds)
     # at the start: the commit whose code runs; run_godiff's torch thread count
