@@ -78,7 +78,8 @@ class GODiffOptimizer:
                              if calc is None else "call_timeout needs an executor= to run the calls on")
         requested = (settings or SearchSettings()).with_overrides(**overrides)
         self.space = SearchSpace(atoms, place=place, box=box, min_distance_ratio=requested.min_distance_ratio)
-        self.settings = s = requested.for_free_atoms(self.space.n_free)
+        self.settings = s = requested.for_free_atoms(
+            self.space.n_free, on_template=len(self.space.template_indices) > 0)
         self.calc, self.executor, self.call_timeout, self.seed = calc, executor, call_timeout, check_seed(seed)
         self.model_source = None if model is None else str(model)
         self.device = resolve_device(device)

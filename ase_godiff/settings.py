@@ -184,20 +184,21 @@ class SearchSettings:
             raise ValueError(f"unknown search setting(s) {unknown}: known are {sorted(known)}")
         return replace(self, **overrides)
 
-    def for_free_atoms(self, n_free: int) -> "SearchSettings":
-        """A copy with the fields left at None set for ``n_free`` free atoms.
+    def for_free_atoms(self, n_free: int, *, on_template: bool) -> "SearchSettings":
+        """A copy with the fields left at None set for ``n_free`` free atoms, placed on a
+        template (a surface: ``on_template``) or alone (the gas phase).
 
         Up to 7 free atoms, the paper's loop: 4 samples per free atom a stage, forces in eV/Å,
         no relaxation within stages. From LARGE_SYSTEM (8) free atoms, where raw samples stop
         short of a basin's bottom, the hybrid: 1 sample per free atom a stage, half of them
-        started from evaluated structures (half of those regrowing one or two atoms), the
-        adaptive force scale, every sample moved 150
-        steps downhill in the learnt forces, and L-BFGS-B from the 2 lowest samples of every
-        trained stage. The
-        buffer holds a stage, and at least 4 structures per free atom (docs/method.md,
-        "Stage sizes"). From LONG_RUN_FROM (20) free atoms the run has LONG_RUN_STAGES (80)
-        stages instead of STAGES (40): a search there can sit in a trap of another funnel
-        for a dozen stages before it leaves (docs/benchmarks.md, LJ26).
+        started from evaluated structures (on a template, half of those regrowing one or two
+        atoms; in the gas phase none, docs/benchmarks.md "LJ38 without regrowing"), the
+        adaptive force scale, every sample moved 150 steps downhill in the learnt forces,
+        and L-BFGS-B from the 2 lowest samples of every trained stage. The buffer holds a
+        stage, and at least 4 structures per free atom (docs/method.md, "Stage sizes").
+        From LONG_RUN_FROM (20) free atoms the run has LONG_RUN_STAGES (80) stages instead of
+        STAGES (40): a search there can sit in a trap of another funnel for a dozen stages
+        before it leaves (docs/benchmarks.md, LJ26).
         """
         large = n_free >= LARGE_SYSTEM
         per_atom = LARGE_SAMPLES_PER_FREE_ATOM if large else SAMPLES_PER_FREE_ATOM
@@ -213,7 +214,7 @@ class SearchSettings:
             if self.learnt_relax_steps is None else self.learnt_relax_steps,
             local_fraction=(LARGE_LOCAL_FRACTION if large else 0.0)
             if self.local_fraction is None else self.local_fraction,
-            regrow_fraction=(LARGE_REGROW_FRACTION if large else 0.0)
+            regrow_fraction=(LARGE_REGROW_FRACTION if large and on_template else 0.0)
             if self.regrow_fraction is None else self.regrow_fraction)
 
     def to_dict(self) -> dict:

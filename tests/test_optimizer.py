@@ -290,11 +290,12 @@ def test_stage_and_buffer_sizes_follow_the_number_of_free_atoms_unless_set():
 
 
 def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_given_is_kept():
-    """From 8 free atoms the hybrid; from 20 a run of 80 stages; a setting given is kept."""
+    """From 8 free atoms the hybrid (regrowing only on a template); from 20 a run of 80
+    stages; a setting given is kept."""
     from ase_godiff.settings import SearchSettings
 
-    def regime(n_free, **overrides):
-        s = SearchSettings(**overrides).for_free_atoms(n_free)
+    def regime(n_free, on_template=True, **overrides):
+        s = SearchSettings(**overrides).for_free_atoms(n_free, on_template=on_template)
         return (s.samples_per_stage, s.buffer_size, s.force_scale, s.stage_relax_top,
                 s.learnt_relax_steps, s.stages, s.local_fraction, s.regrow_fraction)
 
@@ -310,6 +311,16 @@ def test_from_eight_free_atoms_the_defaults_are_the_hybrid_and_every_setting_giv
     assert regime(7, force_scale="adaptive", stage_relax_top=1, learnt_relax_steps=5,
                   stages=3, local_fraction=0.25, regrow_fraction=1) == (32, 32, "adaptive", 1, 5, 3, 0.25, 1.0)
     assert regime(26, stages=12)[-3] == 12
+    assert regime(13, on_template=False) == (16, 64, "adaptive", 2, 150, 40, 0.5, 0.0)  # gas phase: no regrowing
+    assert regime(38, on_template=False) == (64, 128, "adaptive", 2, 150, 80, 0.5, 0.0)
+    assert regime(38, on_template=False, regrow_fraction=0.5)[-1] == 0.5
+
+
+def test_the_optimizer_regrows_by_default_on_a_surface_and_not_in_the_gas_phase():
+    """Eight Pt atoms on a Pt(111) slab regrow in half the local starts; eight alone none."""
+    on_slab, alone = small_slab("Pt8"), gas_cluster("Pt8")
+    assert GODiffOptimizer(on_slab, EMT()).settings.regrow_fraction == 0.5
+    assert GODiffOptimizer(alone, EMT()).settings.regrow_fraction == 0.0
 
 
 @pytest.mark.parametrize("seed", [1.5, "0", True, -1])
