@@ -37,7 +37,7 @@ import json
 import multiprocessing
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -241,9 +241,9 @@ def main():
                                args.stop_at_success, progress_path(args.out, s), args.carry)
                    for s in seeds]
         records, task = [], TASKS[args.task]
-        for future in futures:
+        for future in as_completed(futures):  # each seed reported as it ends, not in turn
             record = future.result()
-            records.append(record)
+            records = sorted([*records, record], key=lambda r: r["seed"])
             write_report(args, overrides, machine, records, complete=False)
             print(f"seed {record['seed']}: evaluations {record['evaluations']}, first success "
                   f"{record['first_success']}, best {record['best_energy']:.4f} eV, "

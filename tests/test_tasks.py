@@ -469,3 +469,33 @@ def test_a_seed_carried_over_at_a_cycles_end_continues_exactly_as_the_uninterrup
     assert continued["commits"] == cut["commits"] and len(continued["commits"]) == 1
     with pytest.raises(ValueError, match="carried in .*seed0.*train_steps: 3 there, 4 here"):
         run_godiff("ar7-lj", 0, {**fast, "train_steps": 4}, 40, carry=carry)
+
+
+def test_a_seed_that_ends_is_in_the_report_while_an_earlier_seed_still_runs(tmp_path, monkeypatch):
+    """The report over finished seeds is written as each ends, in whatever order: a run cut
+    short while seed 0 goes on still keeps seed 1, which ended long before."""
+    import json
+    import sys
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import run
+
+    out = tmp_path / "report.json"
+
+    def one_seed(task_name, method, seed, *args):
+        deadline = time.monotonic() + 30
+        while seed == 0 and not (out.exists() and json.loads(out.read_text())["records"]):
+            assert time.monotonic() < deadline, "seed 1's record was not written while seed 0 ran"
+            time.sleep(0.05)
+        return {"seed": seed, "evaluations": 10 + seed, "first_success": None,
+                "best_energy": 0.0, "wall_seconds": 1.0}
+
+    monkeypatch.setattr(run, "run_one", one_seed)
+    monkeypatch.setattr(run, "ProcessPoolExecutor",
+                        lambda workers, mp_context: ThreadPoolExecutor(workers))
+    monkeypatch.setattr(sys, "argv", ["run.py", "--task", "ar7-lj", "--method", "basin",
+                                      "--seeds", "0,1", "--workers", "2", "--out", str(out)])
+    run.main()
+    report = json.loads(out.read_text())
+    assert report["complete"] and [r["seed"] for r in report["records"]] == [0, 1]
