@@ -283,7 +283,7 @@ def write_report(args, overrides: dict, machine: dict, records: list[dict], comp
               "summary": {**summarise(records), **relaxed_summary(records)}}
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(report, indent=1))
+        write_atomically(args.out, report)  # rewritten as each seed ends: never half a report
     return report
 
 
