@@ -14,7 +14,9 @@ After the search, outside its count: the best structure is relaxed (BFGS to fmax
 relaxes into the global minimum's basin), and ``relaxed_best_image_contact_axes``: the cell
 axes along which its placed atoms bond to their own periodic image ([] for an isolated
 cluster; a stripe through the boundary otherwise). A GO-Diff search that stops with a
-SearchStalledError is a record with ``stalled`` set to the message, not a crash. With
+SearchStalledError is a record with ``stalled`` set to the message, not a crash. Its
+``anneal_ends`` lists each finished cycle's [calls, lowest energy (eV)]: how deep each
+independent anneal went, where the trace shows only the best so far. With
 ``--out NAME.json``, each running GO-Diff seed rewrites ``NAME.seedN.running.json`` after
 every stage (its record so far, without the relaxation), so a run cut short still reports.
 With ``--carry DIR``, each GO-Diff seed is kept in ``DIR/seedN`` at every cycle's end and a
@@ -85,7 +87,8 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     carried = carried_record(carry) if carry else None
-    earlier = carried or {"first_success": None, "wall_seconds": 0.0, "stage_marks": [], "trace": []}
+    earlier = carried or {"first_success": None, "wall_seconds": 0.0, "stage_marks": [], "trace": [],
+                          "anneal_ends": []}
     run_folder = run_folder_from(carry) if carry else None
     started = time.perf_counter() - earlier["wall_seconds"]
     try:
@@ -97,12 +100,15 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
         raise ValueError(f"cannot continue the seed carried in {carry}: {error}") from None
     first_success, last_stage_hits, stalled = earlier["first_success"], 0.0, None
     marks, trace = list(earlier["stage_marks"]), earlier["trace"]
+    ends = list(earlier.get("anneal_ends", []))  # absent from records carried before it existed
     here = current_commit()  # a carried seed's record names each commit whose code ran it
     commits = [c for c in earlier.get("commits", []) if c != here] + [here]
     done = stop_at_success and first_success is not None
     try:
         for _ in ([] if done else opt.irun(max_evaluations=max_evaluations)):
             marks.append([opt.state.nevaluations, time.perf_counter() - started])
+            if opt.finished and len(opt.state.cycle_buffer):  # a cycle's end, its polish done
+                ends.append([opt.state.nevaluations, float(opt.state.cycle_buffer.energies.min())])
             stage = opt.state.stage - 1
             stages = opt.state.buffer.stages
             mine = np.flatnonzero(stages >= stage)  # this stage and the final polish (stage N)
@@ -112,17 +118,17 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
             last_stage_hits = float(hits[sampled].mean()) if sampled.any() else 0.0
             if first_success is None and hits.any():  # buffer order is evaluation order
                 first_success = int(opt.state.buffer.evaluations[mine[int(np.argmax(hits))]])
+            so_far = search_record(opt, seed, first_success, started, marks, trace, ends)
             if progress is not None:
-                write_atomically(progress, search_record(opt, seed, first_success, started, marks, trace))
+                write_atomically(progress, so_far)
             if carry is not None and opt.finished:
-                carry_out(opt, {**search_record(opt, seed, first_success, started, marks, trace),
-                                "commits": commits}, carry)
+                carry_out(opt, {**so_far, "commits": commits}, carry)
             if stop_at_success and first_success is not None:
                 break  # at the end of the stage that succeeded
     except SearchStalledError as error:  # a failed seed, recorded with its message
         # the stage that raised evaluated nothing; every earlier one was tested in the loop
         stalled, last_stage_hits = str(error), 0.0
-    record = search_record(opt, seed, first_success, started, marks, trace)
+    record = search_record(opt, seed, first_success, started, marks, trace, ends)
     opt.close()
     if run_folder is not None:
         shutil.rmtree(run_folder)
@@ -133,9 +139,10 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
 
 
 def search_record(opt, seed: int, first_success: int | None, started: float, marks: list,
-                  earlier_trace: list = ()) -> dict:
+                  earlier_trace: list = (), anneal_ends: list = ()) -> dict:
     """A GO-Diff seed's figures so far: calls, first success, best energy (eV), wall (s),
-    seconds by part, and the best-so-far trace (after ``earlier_trace``, a carried seed's)."""
+    seconds by part, the best-so-far trace (after ``earlier_trace``, a carried seed's) and
+    each finished cycle's [calls, lowest energy (eV)] (``anneal_ends``)."""
     import torch
 
     from carry import joined_trace
@@ -154,6 +161,7 @@ def search_record(opt, seed: int, first_success: int | None, started: float, mar
                     for part in ("sample", "evaluate", "train")},
         "torch_threads": torch.get_num_threads(),
         "stage_marks": marks,  # [evaluations, wall seconds] at the end of each stage
+        "anneal_ends": list(anneal_ends),  # how deep each independent anneal went
         # (evaluation number, best energy so far) at each improvement: the whole best-so-far curve
         "trace": joined_trace(earlier_trace, [[int(evaluations[i]), float(energies[i])] for i in improved]),
     }

@@ -462,8 +462,11 @@ def test_a_seed_carried_over_at_a_cycles_end_continues_exactly_as_the_uninterrup
     carried = np.load(find_checkpoint(carry) / "buffer.npz")
     first_cycle_best = min(energy for call, energy in whole["trace"] if call <= first_cycle_end)
     assert len(carried["energies"]) == 1 and carried["energies"][0] == pytest.approx(first_cycle_best)
+    assert whole["anneal_ends"][0] == [first_cycle_end, pytest.approx(first_cycle_best)]
+    assert len(whole["anneal_ends"]) >= whole["cycles"] - 1  # the last may be cut by the budget
+    assert cut["anneal_ends"] == whole["anneal_ends"][:1]
     continued = run_godiff("ar7-lj", 0, fast, 40, carry=carry)
-    for key in ("evaluations", "cycles", "best_energy", "trace", "relaxed_best_energy"):
+    for key in ("evaluations", "cycles", "best_energy", "trace", "relaxed_best_energy", "anneal_ends"):
         assert continued[key] == whole[key], key
     assert [mark[0] for mark in continued["stage_marks"]] == [mark[0] for mark in whole["stage_marks"]]
     assert continued["commits"] == cut["commits"] and len(continued["commits"]) == 1
