@@ -87,8 +87,7 @@ def run_godiff(task_name: str, seed: int, overrides: dict, max_evaluations: int 
     task = TASKS[task_name]
     atoms, box = task.atoms_and_box()
     carried = carried_record(carry) if carry else None
-    earlier = carried or {"first_success": None, "wall_seconds": 0.0, "stage_marks": [], "trace": [],
-                          "anneal_ends": []}
+    earlier = carried or {"first_success": None, "wall_seconds": 0.0, "stage_marks": [], "trace": []}
     run_folder = run_folder_from(carry) if carry else None
     started = time.perf_counter() - earlier["wall_seconds"]
     try:
